@@ -1,0 +1,1 @@
+"""Faceprint api."""

@@ -1,0 +1,119 @@
+"""Value types shared by the engine's stages.
+
+Coordinates are pixels of the image *as displayed* (after EXIF orientation and after any sideways
+rotation has been undone), x to the right, y down. Angles are degrees.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, NamedTuple, Protocol
+
+import numpy as np
+import numpy.typing as npt
+
+__all__ = [
+    "Angle",
+    "Box",
+    "Detection",
+    "Detector",
+    "Face",
+    "FloatArray",
+    "RGBImage",
+]
+
+FloatArray = npt.NDArray[np.float32]
+#: An RGB image, ``uint8`` of shape ``(height, width, 3)``.
+RGBImage = npt.NDArray[np.uint8]
+
+
+class Box(NamedTuple):
+    """An axis-aligned box: ``left``, ``top``, ``width``, ``height`` in pixels (floats)."""
+
+    left: float
+    top: float
+    width: float
+    height: float
+
+    @property
+    def right(self) -> float:
+        return self.left + self.width
+
+    @property
+    def bottom(self) -> float:
+        return self.top + self.height
+
+    @property
+    def area(self) -> float:
+        return max(self.width, 0.0) * max(self.height, 0.0)
+
+    @property
+    def center(self) -> tuple[float, float]:
+        return (self.left + self.width / 2.0, self.top + self.height / 2.0)
+
+    def intersection(self, other: Box) -> float:
+        """Area shared with ``other`` (0 when disjoint)."""
+        w = min(self.right, other.right) - max(self.left, other.left)
+        h = min(self.bottom, other.bottom) - max(self.top, other.top)
+        return max(w, 0.0) * max(h, 0.0)
+
+    def iou(self, other: Box) -> float:
+        """Intersection over union, 0..1."""
+        inter = self.intersection(other)
+        union = self.area + other.area - inter
+        return inter / union if union > 0 else 0.0
+
+    def shifted(self, dx: float, dy: float) -> Box:
+        return Box(self.left + dx, self.top + dy, self.width, self.height)
+
+    def scaled(self, s: float) -> Box:
+        return Box(self.left * s, self.top * s, self.width * s, self.height * s)
+
+
+class Angle(NamedTuple):
+    """Head pose in degrees. yaw > 0: the face turns to the image's left (the person's right);
+    pitch > 0: the face looks up; roll > 0: the face is rotated clockwise in the image."""
+
+    yaw: float
+    pitch: float
+    roll: float
+
+
+class Detection(NamedTuple):
+    """What a detector reports for one face, in the coordinates of the image it was given."""
+
+    box: Box
+    score: float
+    #: Detector keypoints, ``(K, 2)`` float32, or None.
+    keypoints: FloatArray | None = None
+
+
+class Detector(Protocol):
+    """A face detector: every face of at least ``min_face`` pixels in an RGB image."""
+
+    def detect(self, image: RGBImage) -> list[Detection]: ...
+
+
+@dataclass(slots=True)
+class Face:
+    """One face, filled in stage by stage."""
+
+    #: Box in displayed-image pixels.
+    box: Box
+    #: Detection confidence, 0..1.
+    score: float
+    #: The 5 alignment points of dlib's 5-point model, ``(5, 2)``: right eye outer, right eye inner,
+    #: left eye outer, left eye inner, nose base ("right" is the person's right, the image's left).
+    points5: FloatArray | None = None
+    #: Detector keypoints in displayed-image pixels, if the detector gives any.
+    keypoints: FloatArray | None = None
+    #: The L2-normalised 128-D descriptor.
+    embedding: FloatArray | None = None
+    #: Head pose.
+    angle: Angle | None = None
+    #: The guide's attributes (keys and enum spellings of the Mercury guide) and extra confidences.
+    attributes: dict[str, Any] = field(default_factory=dict)
+    #: Rotation (degrees clockwise, 0/90/180/270) that was applied to the image to find this face.
+    rotation: int = 0
+    #: Milliseconds spent per stage for this face.
+    timings: dict[str, float] = field(default_factory=dict)

@@ -1,0 +1,63 @@
+"""Faceprint's one Settings object, read from ``FACEPRINT_*`` environment variables (or a ``.env``)."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from pydantic import Field, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+__all__ = ["Settings", "default_model_dir"]
+
+
+def default_model_dir() -> Path:
+    """``$XDG_CACHE_HOME/faceprint/models`` (``~/.cache/faceprint/models``)."""
+    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    return Path(base) / "faceprint" / "models"
+
+
+class Settings(BaseSettings):
+    """Validated at start-up and passed into the app factory; never a module-level global."""
+
+    model_config = SettingsConfigDict(env_prefix="FACEPRINT_", env_file=".env", extra="ignore")
+
+    host: str = Field("127.0.0.1", description="Address the HTTP service binds to.")
+    port: int = Field(8866, ge=0, le=65535, description="TCP port of the HTTP service (0: any free port).")
+    data_dir: Path = Field(Path("var"), description="Folder of the embedded store, the server key and credentials.")
+    model_dir: Path = Field(
+        default_factory=default_model_dir,
+        description="Model cache written by `faceprint models pull`; serving only reads it.",
+    )
+    store_url: str = Field(
+        "",
+        description="Storage backend: empty for the embedded SQLite store in data_dir, or a "
+        "postgresql://user@host/db URL for the PostgreSQL + pgvector backend.",
+    )
+    server_key: str = Field(
+        "",
+        description="Base64 key (32 bytes) that seals the apps' secret keys at rest. Empty: generated once "
+        "into data_dir/server.key (mode 0600). Every API node of one store needs the same key.",
+    )
+    clock_skew_s: int = Field(300, ge=1, description="Allowed |now - x-date| in seconds for HMAC requests.")
+    max_image_bytes: int = Field(8 * 1024 * 1024, ge=1, description="Largest encoded image file accepted, bytes.")
+    max_image_pixels: int = Field(
+        50_000_000, ge=1024, description="Largest decoded image (width*height) accepted; bigger is refused."
+    )
+    max_images: int = Field(16, ge=1, le=64, description="Images per detect / batch-add request.")
+    max_body_bytes: int = Field(
+        16 * (8 * 1024 * 1024 * 4 // 3 + 4096) + 65536,
+        ge=1024,
+        description="Largest request body, bytes (default: 16 base64 images of 8 MB).",
+    )
+    default_quota: int = Field(100_000, ge=1, description="Feature-id quota of apps created without one.")
+    min_face: int = Field(32, ge=8, description="Smallest face side detected, pixels.")
+    inference_threads: int = Field(
+        0, ge=0, description="Threads for inference (0: one per CPU core)."
+    )
+    log_level: str = Field("INFO", description="Python logging level.")
+
+    @field_validator("log_level")
+    @classmethod
+    def _upper(cls, v: str) -> str:
+        return v.upper()

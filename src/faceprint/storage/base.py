@@ -1,0 +1,189 @@
+"""The storage protocol every backend implements: apps, access keys, feature databases, features, search.
+
+Vectors are L2-normalised float32 descriptors. Similarities inside the store are cosine similarities
+(dot products of unit vectors, -1..1); the mapping to the API's 0..1 score lives in the engine
+(``faceprint.engine.similarity``) and is applied by the service layer, so the store stays model-agnostic.
+
+Every method that takes an ``app_id`` only ever sees that app's data: another app's ``db_id`` raises
+:class:`~faceprint.errors.DatabaseNotFound`, exactly as an unknown one does.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Protocol, runtime_checkable
+
+import numpy as np
+import numpy.typing as npt
+
+from faceprint.errors import FaceprintError
+
+__all__ = [
+    "MAX_TOP_K",
+    "AccessKey",
+    "App",
+    "Database",
+    "Feature",
+    "FeatureStore",
+    "Hit",
+    "NewFeature",
+    "SearchResult",
+]
+
+#: The largest ``top_k`` a search accepts; search is exact for every top_k up to this.
+MAX_TOP_K = 1000
+
+
+@dataclass(frozen=True, slots=True)
+class App:
+    app_id: str
+    name: str
+    #: Feature ids the app may reserve in total (sum of its databases' max_size).
+    quota: int
+    created_at: float
+
+
+@dataclass(frozen=True, slots=True)
+class AccessKey:
+    access_key: str
+    app_id: str
+    #: The secret key sealed by the server key (see ``faceprint.secrets``); never the plain secret.
+    sealed_secret: bytes
+    created_at: float
+    revoked_at: float | None = None
+
+    @property
+    def active(self) -> bool:
+        return self.revoked_at is None
+
+
+@dataclass(frozen=True, slots=True)
+class Database:
+    db_id: str
+    app_id: str
+    name: str
+    description: str
+    max_size: int
+    #: Features stored now.
+    size: int
+    #: The descriptor model version this database holds (e.g. "dlib-resnet-v1").
+    model_version: str
+    created_at: float
+
+
+@dataclass(frozen=True, slots=True)
+class Feature:
+    feature_id: str
+    db_id: str
+    key: str
+    extra_info: str
+    model_version: str
+    created_at: float
+
+
+@dataclass(frozen=True, slots=True)
+class NewFeature:
+    """One feature to add: its unit descriptor plus the user's key and extra_info."""
+
+    vector: npt.NDArray[np.float32]
+    key: str = ""
+    extra_info: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class Hit:
+    feature: Feature
+    #: Cosine similarity of unit vectors, -1..1.
+    similarity: float
+
+
+#: One search answer per requested db_id: the hits (sorted by similarity, descending) or the error that
+#: failed that database alone (e.g. DatabaseNotFound).
+SearchResult = list[Hit] | FaceprintError
+
+
+@runtime_checkable
+class FeatureStore(Protocol):
+    """What the API needs from a storage backend. Implementations are thread-safe."""
+
+    # -- apps and keys -------------------------------------------------------------------------
+    def create_app(self, name: str, quota: int, app_id: str | None = None) -> App: ...
+
+    def get_app(self, app_id: str) -> App:
+        """Raises AppNotFound."""
+        ...
+
+    def list_apps(self) -> list[App]: ...
+
+    def add_key(self, app_id: str, access_key: str, sealed_secret: bytes) -> AccessKey:
+        """Raises AppNotFound, TooManyKeys (more than 2 active)."""
+        ...
+
+    def get_key(self, access_key: str) -> AccessKey | None:
+        """The key (active or revoked) or None."""
+        ...
+
+    def list_keys(self, app_id: str) -> list[AccessKey]: ...
+
+    def revoke_key(self, access_key: str) -> None:
+        """Raises AccessKeyNotFound."""
+        ...
+
+    # -- databases -----------------------------------------------------------------------------
+    def create_database(
+        self, app_id: str, name: str, description: str, max_size: int, model_version: str
+    ) -> Database:
+        """Raises AppNotFound, QuotaExceeded (max_size over what the app has left)."""
+        ...
+
+    def list_databases(self, app_id: str) -> list[Database]:
+        """The app's databases, oldest first."""
+        ...
+
+    def get_database(self, app_id: str, db_id: str) -> Database:
+        """Raises DatabaseNotFound (also for another app's db_id)."""
+        ...
+
+    def delete_database(self, app_id: str, db_id: str) -> None:
+        """Deletes the database and all its features; frees its quota. Raises DatabaseNotFound."""
+        ...
+
+    # -- features ------------------------------------------------------------------------------
+    def add_features(
+        self, app_id: str, db_id: str, items: Sequence[NewFeature], model_version: str
+    ) -> list[Feature | FaceprintError]:
+        """Adds each item; one answer per item, in order. An item beyond max_size gets DatabaseFull
+        (the others still go in). Raises DatabaseNotFound for the whole call, ModelVersionMismatch
+        when model_version differs from the database's. Every returned Feature is durable."""
+        ...
+
+    def get_feature(self, app_id: str, db_id: str, feature_id: str) -> Feature:
+        """Raises DatabaseNotFound, FeatureNotFound."""
+        ...
+
+    def delete_feature(self, app_id: str, db_id: str, feature_id: str) -> None:
+        """Raises DatabaseNotFound, FeatureNotFound."""
+        ...
+
+    def update_extra_info(self, app_id: str, db_id: str, feature_id: str, extra_info: str) -> Feature:
+        """Raises DatabaseNotFound, FeatureNotFound."""
+        ...
+
+    # -- search --------------------------------------------------------------------------------
+    def search(
+        self,
+        app_id: str,
+        db_ids: Sequence[str],
+        vector: npt.NDArray[np.float32],
+        top_k: int,
+        min_similarity: float,
+        model_version: str,
+    ) -> list[SearchResult]:
+        """For each db_id, the hits with ``similarity >= min_similarity``, best first, at most top_k
+        (``1 <= top_k <= MAX_TOP_K``). Exact. A db_id that is unknown (or another app's) yields
+        DatabaseNotFound in its own slot; a database of another model version yields
+        ModelVersionMismatch in its slot."""
+        ...
+
+    def close(self) -> None: ...
