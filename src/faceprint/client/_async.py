@@ -1,0 +1,158 @@
+"""The asyncio client (same methods as the blocking one, awaited)."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Sequence
+from types import TracebackType
+from typing import TypeVar
+
+import httpx
+
+from faceprint.client import _calls as calls
+from faceprint.client._base import ClientBase
+from faceprint.client._images import ImageInput, RectangleInput
+from faceprint.client._models import (
+    Ack,
+    AddFeaturesResponse,
+    Comparison,
+    Database,
+    DatabaseList,
+    DetectResponse,
+    FeatureInfo,
+    QualityResult,
+    SearchResponse,
+    SystemInfo,
+)
+
+__all__ = ["AsyncClient"]
+
+T = TypeVar("T")
+
+
+class AsyncClient(ClientBase):
+    """An asyncio client of a Mercury-compatible face API (Faceprint or Mercury Cloud): the methods of
+    :class:`~faceprint.client.Client`, awaited; close it with ``await client.aclose()`` or ``async with``.
+
+    ``endpoint`` is the base URL, e.g. ``http://127.0.0.1:8866/openapi/face/v1`` (Mercury's ``api_url``);
+    every request is signed with ``access_key``/``secret_key`` (Kong hmac-auth, as Mercury documents).
+    ``timeout``: seconds per request; ``retries``: extra attempts for idempotent calls answered 429/503 or
+    cut off by the network, with exponential back-off from ``backoff`` seconds. ``http_client``: an
+    ``httpx.AsyncClient`` to send through, not closed by this client; ``transport``: e.g.
+    ``httpx.ASGITransport(app)`` to call an app in process.
+
+    Images are paths, file bytes or base64 text. Errors raise :class:`~faceprint.client.ApiError`
+    subclasses that are also the matching :mod:`faceprint.errors` class."""
+
+    def __init__(
+        self,
+        endpoint: str,
+        app_id: str,
+        access_key: str,
+        secret_key: str,
+        *,
+        timeout: float = 60.0,
+        retries: int = 3,
+        backoff: float = 0.5,
+        algorithm: str = "hmac-sha256",
+        http_client: httpx.AsyncClient | None = None,
+        transport: httpx.AsyncBaseTransport | None = None,
+    ) -> None:
+        super().__init__(endpoint, app_id, access_key, secret_key, timeout=timeout, retries=retries,
+                         backoff=backoff, algorithm=algorithm)
+        self._owns_http = http_client is None
+        self._http = http_client or httpx.AsyncClient(transport=transport, timeout=timeout)
+
+    async def aclose(self) -> None:
+        """Close the connection pool (only if this client created it)."""
+        if self._owns_http:
+            await self._http.aclose()
+
+    async def __aenter__(self) -> AsyncClient:
+        return self
+
+    async def __aexit__(
+        self, t: type[BaseException] | None, e: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        await self.aclose()
+
+    async def _run(self, call: calls.Call[T]) -> T:
+        attempt = 0
+        while True:
+            request = self._http.build_request(call.method, self._url(call), json=call.body,
+                                               headers=self._headers(), timeout=self.timeout)
+            self._sign(request)
+            try:
+                response = await self._http.send(request)
+            except httpx.TransportError as exc:
+                delay = self._retry_delay(call, attempt, None, exc)
+                if delay is None:
+                    raise self._give_up(call, exc) from exc
+            else:
+                delay = self._retry_delay(call, attempt, response, None)
+                if delay is None:
+                    return self._decode(call, response)
+            await asyncio.sleep(delay)
+            attempt += 1
+
+    async def detect(self, images: Sequence[ImageInput] | ImageInput,
+               rectangles: Sequence[RectangleInput | None] | None = None) -> DetectResponse:
+        """Every face in each of 1-16 images (``rectangles[i]``: only faces overlapping it)."""
+        return await self._run(calls.detect(images, rectangles))
+
+    async def compare(
+        self, one: ImageInput, another: ImageInput, *, one_rectangle: RectangleInput | None = None,
+        another_rectangle: RectangleInput | None = None,
+    ) -> Comparison:
+        """Similarity 0..1 of the largest face in each image. Raises NoFace if either has none."""
+        return await self._run(calls.compare(one, another, one_rectangle, another_rectangle))
+
+    async def quality(self, image: ImageInput, rectangle: RectangleInput | None = None) -> QualityResult:
+        """Quality check of the largest face (angle, sharpness, brightness, occlusion, ...)."""
+        return await self._run(calls.quality(image, rectangle))
+
+    async def create_database(self, name: str, max_size: int, description: str = "") -> Database:
+        """A new feature database holding at most ``max_size`` features (fixed for its lifetime)."""
+        return await self._run(calls.create_database(name, max_size, description))
+
+    async def list_databases(self) -> DatabaseList:
+        """The app's db_ids."""
+        return await self._run(calls.list_databases())
+
+    async def get_database(self, db_id: str) -> Database:
+        """One database's name, description, max_size and current size."""
+        return await self._run(calls.get_database(db_id))
+
+    async def delete_database(self, db_id: str) -> Ack:
+        """Delete a database and every feature in it."""
+        return await self._run(calls.delete_database(db_id))
+
+    async def add_features(self, db_id: str, items: Sequence[calls.FeatureInput]) -> AddFeaturesResponse:
+        """Add the largest face of each of 1-16 images; ``results[i]`` says how item ``i`` fared.
+        Items: ``NewFeature``, an image, or ``(image, key, extra_info)`` tuples (key, extra_info optional)."""
+        return await self._run(calls.add_features(db_id, items))
+
+    async def get_feature(self, db_id: str, feature_id: str) -> FeatureInfo:
+        """A feature's key and extra_info."""
+        return await self._run(calls.get_feature(db_id, feature_id))
+
+    async def delete_feature(self, db_id: str, feature_id: str) -> Ack:
+        """Delete one feature."""
+        return await self._run(calls.delete_feature(db_id, feature_id))
+
+    async def update_extra_info(self, db_id: str, feature_id: str, extra_info: str) -> FeatureInfo:
+        """Replace a feature's extra_info (at most 1024 characters)."""
+        return await self._run(calls.update_extra_info(db_id, feature_id, extra_info))
+
+    async def search(
+        self, image: ImageInput, db_ids: str | Sequence[str], *, top_k: int = 5, min_score: float = 0.0,
+        rectangle: RectangleInput | None = None,
+    ) -> SearchResponse:
+        """The ``top_k`` features most similar to the largest face, per database, with
+        ``score >= min_score`` (0..1; applied before top_k)."""
+        return await self._run(calls.search(image, db_ids, top_k, min_score, rectangle))
+
+    async def info(self) -> SystemInfo:
+        """The Get System Info answer (API version and server details)."""
+        return await self._run(calls.info())
+

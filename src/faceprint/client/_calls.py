@@ -1,0 +1,146 @@
+"""One description per endpoint: method, path under ``/{app_id}/``, JSON body, whether a retry is safe,
+and how to parse the answer. The sync and async clients both run these, so they cannot drift apart."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any, Generic, TypeAlias, TypeVar, cast
+from urllib.parse import quote
+
+from faceprint.client._images import ImageInput, RectangleInput, image_object
+from faceprint.client._models import (
+    Ack,
+    AddFeaturesResponse,
+    Comparison,
+    Database,
+    DatabaseList,
+    DetectResponse,
+    FeatureInfo,
+    QualityResult,
+    SearchResponse,
+    SystemInfo,
+)
+
+__all__ = ["Call", "FeatureInput", "NewFeature"]
+
+T = TypeVar("T")
+
+
+@dataclass(frozen=True, slots=True)
+class Call(Generic[T]):
+    """One request: ``idempotent`` calls (reads, deletes, and the POSTs that write nothing) may be retried."""
+
+    method: str
+    path: str
+    body: dict[str, Any] | None
+    idempotent: bool
+    parse: Callable[[dict[str, Any]], T]
+
+
+@dataclass(frozen=True, slots=True)
+class NewFeature:
+    """One image to add to a feature database. ``key``: 0-48 of ``A-Z a-z 0-9 -`` (not unique);
+    ``extra_info``: any text up to 1024 characters; ``rectangle``: where to look for the face."""
+
+    image: ImageInput
+    key: str = ""
+    extra_info: str = ""
+    rectangle: RectangleInput | None = None
+
+
+#: What :meth:`Client.add_features` accepts per item: a :class:`NewFeature`, an image, or a tuple
+#: ``(image,)``, ``(image, key)`` or ``(image, key, extra_info)``.
+FeatureInput: TypeAlias = NewFeature | ImageInput | tuple[Any, ...]
+
+
+def _seg(value: str) -> str:
+    return quote(str(value), safe="")
+
+
+def _feature_item(item: FeatureInput) -> dict[str, Any]:
+    if not isinstance(item, NewFeature):
+        if isinstance(item, tuple):
+            if not 1 <= len(item) <= 3:
+                raise ValueError("a feature tuple is (image[, key[, extra_info]])")
+            item = NewFeature(*item)
+        else:
+            item = NewFeature(item)
+    out: dict[str, Any] = {"image": image_object(item.image, item.rectangle)}
+    if item.key:
+        out["key"] = item.key
+    if item.extra_info:
+        out["extra_info"] = item.extra_info
+    return out
+
+
+def detect(images: Sequence[ImageInput] | ImageInput,
+           rectangles: Sequence[RectangleInput | None] | None) -> Call[DetectResponse]:
+    many: list[ImageInput]
+    if isinstance(images, str | bytes | bytearray | memoryview) or not isinstance(images, Sequence):
+        many = [images]
+    else:
+        many = list(cast("Sequence[ImageInput]", images))
+    rects: Sequence[RectangleInput | None] = rectangles if rectangles is not None else [None] * len(many)
+    if len(rects) != len(many):
+        raise ValueError(f"{len(many)} images but {len(rects)} rectangles")
+    body = {"images": [image_object(i, r) for i, r in zip(many, rects, strict=True)]}
+    return Call("POST", "detect", body, True, DetectResponse.from_wire)
+
+
+def compare(one: ImageInput, another: ImageInput, one_rectangle: RectangleInput | None,
+            another_rectangle: RectangleInput | None) -> Call[Comparison]:
+    body = {"one": image_object(one, one_rectangle), "another": image_object(another, another_rectangle)}
+    return Call("POST", "compare", body, True, Comparison.from_wire)
+
+
+def quality(image: ImageInput, rectangle: RectangleInput | None) -> Call[QualityResult]:
+    return Call("POST", "quality", {"image": image_object(image, rectangle)}, True, QualityResult.from_wire)
+
+
+def create_database(name: str, max_size: int, description: str) -> Call[Database]:
+    body = {"name": name, "max_size": max_size, "description": description}
+    return Call("POST", "databases", body, False, Database.from_wire)
+
+
+def list_databases() -> Call[DatabaseList]:
+    return Call("GET", "databases", None, True, DatabaseList.from_wire)
+
+
+def get_database(db_id: str) -> Call[Database]:
+    return Call("GET", f"databases/{_seg(db_id)}", None, True, Database.from_wire)
+
+
+def delete_database(db_id: str) -> Call[Ack]:
+    return Call("DELETE", f"databases/{_seg(db_id)}", None, True, Ack.from_wire)
+
+
+def add_features(db_id: str, items: Sequence[FeatureInput]) -> Call[AddFeaturesResponse]:
+    body = {"images": [_feature_item(i) for i in items]}
+    return Call("POST", f"databases/{_seg(db_id)}/features", body, False, AddFeaturesResponse.from_wire)
+
+
+def get_feature(db_id: str, feature_id: str) -> Call[FeatureInfo]:
+    return Call("GET", f"databases/{_seg(db_id)}/features/{_seg(feature_id)}", None, True,
+                FeatureInfo.from_wire)
+
+
+def delete_feature(db_id: str, feature_id: str) -> Call[Ack]:
+    return Call("DELETE", f"databases/{_seg(db_id)}/features/{_seg(feature_id)}", None, True, Ack.from_wire)
+
+
+def update_extra_info(db_id: str, feature_id: str, extra_info: str) -> Call[FeatureInfo]:
+    path = f"databases/{_seg(db_id)}/features/{_seg(feature_id)}/extra_info"
+    # Setting a value is idempotent, but a retried write is still a write: no retry, like other writes.
+    return Call("POST", path, {"extra_info": extra_info}, False, FeatureInfo.from_wire)
+
+
+def search(image: ImageInput, db_ids: str | Sequence[str], top_k: int, min_score: float,
+           rectangle: RectangleInput | None) -> Call[SearchResponse]:
+    ids = [db_ids] if isinstance(db_ids, str) else list(db_ids)
+    body = {"image": image_object(image, rectangle), "db_ids": ids, "top_k": top_k, "min_score": min_score}
+    return Call("POST", "databases/search", body, True, SearchResponse.from_wire)
+
+
+def info() -> Call[SystemInfo]:
+    return Call("GET", "info", None, True, SystemInfo.from_wire)

@@ -1,0 +1,156 @@
+"""The blocking client."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Sequence
+from types import TracebackType
+from typing import TypeVar
+
+import httpx
+
+from faceprint.client import _calls as calls
+from faceprint.client._base import ClientBase
+from faceprint.client._images import ImageInput, RectangleInput
+from faceprint.client._models import (
+    Ack,
+    AddFeaturesResponse,
+    Comparison,
+    Database,
+    DatabaseList,
+    DetectResponse,
+    FeatureInfo,
+    QualityResult,
+    SearchResponse,
+    SystemInfo,
+)
+
+__all__ = ["Client"]
+
+T = TypeVar("T")
+
+
+class Client(ClientBase):
+    """A blocking client of a Mercury-compatible face API (Faceprint or Mercury Cloud).
+
+    ``endpoint`` is the base URL, e.g. ``http://127.0.0.1:8866/openapi/face/v1`` (Mercury's ``api_url``);
+    every request is signed with ``access_key``/``secret_key`` (Kong hmac-auth, as Mercury documents).
+    ``timeout``: seconds per request; ``retries``: extra attempts for idempotent calls answered 429/503 or
+    cut off by the network, with exponential back-off from ``backoff`` seconds. ``http_client``: an
+    ``httpx.Client`` to send through (e.g. Starlette's ``TestClient(app)``); it is not closed by this client.
+
+    Images are paths, file bytes or base64 text. Errors raise :class:`~faceprint.client.ApiError`
+    subclasses that are also the matching :mod:`faceprint.errors` class."""
+
+    def __init__(
+        self,
+        endpoint: str,
+        app_id: str,
+        access_key: str,
+        secret_key: str,
+        *,
+        timeout: float = 60.0,
+        retries: int = 3,
+        backoff: float = 0.5,
+        algorithm: str = "hmac-sha256",
+        http_client: httpx.Client | None = None,
+        transport: httpx.BaseTransport | None = None,
+    ) -> None:
+        super().__init__(endpoint, app_id, access_key, secret_key, timeout=timeout, retries=retries,
+                         backoff=backoff, algorithm=algorithm)
+        self._owns_http = http_client is None
+        self._http = http_client or httpx.Client(transport=transport, timeout=timeout)
+
+    def close(self) -> None:
+        """Close the connection pool (only if this client created it)."""
+        if self._owns_http:
+            self._http.close()
+
+    def __enter__(self) -> Client:
+        return self
+
+    def __exit__(
+        self, t: type[BaseException] | None, e: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self.close()
+
+    def _run(self, call: calls.Call[T]) -> T:
+        attempt = 0
+        while True:
+            request = self._http.build_request(call.method, self._url(call), json=call.body,
+                                               headers=self._headers(), timeout=self.timeout)
+            self._sign(request)
+            try:
+                response = self._http.send(request)
+            except httpx.TransportError as exc:
+                delay = self._retry_delay(call, attempt, None, exc)
+                if delay is None:
+                    raise self._give_up(call, exc) from exc
+            else:
+                delay = self._retry_delay(call, attempt, response, None)
+                if delay is None:
+                    return self._decode(call, response)
+            time.sleep(delay)
+            attempt += 1
+
+    def detect(self, images: Sequence[ImageInput] | ImageInput,
+               rectangles: Sequence[RectangleInput | None] | None = None) -> DetectResponse:
+        """Every face in each of 1-16 images (``rectangles[i]``: only faces overlapping it)."""
+        return self._run(calls.detect(images, rectangles))
+
+    def compare(
+        self, one: ImageInput, another: ImageInput, *, one_rectangle: RectangleInput | None = None,
+        another_rectangle: RectangleInput | None = None,
+    ) -> Comparison:
+        """Similarity 0..1 of the largest face in each image. Raises NoFace if either has none."""
+        return self._run(calls.compare(one, another, one_rectangle, another_rectangle))
+
+    def quality(self, image: ImageInput, rectangle: RectangleInput | None = None) -> QualityResult:
+        """Quality check of the largest face (angle, sharpness, brightness, occlusion, ...)."""
+        return self._run(calls.quality(image, rectangle))
+
+    def create_database(self, name: str, max_size: int, description: str = "") -> Database:
+        """A new feature database holding at most ``max_size`` features (fixed for its lifetime)."""
+        return self._run(calls.create_database(name, max_size, description))
+
+    def list_databases(self) -> DatabaseList:
+        """The app's db_ids."""
+        return self._run(calls.list_databases())
+
+    def get_database(self, db_id: str) -> Database:
+        """One database's name, description, max_size and current size."""
+        return self._run(calls.get_database(db_id))
+
+    def delete_database(self, db_id: str) -> Ack:
+        """Delete a database and every feature in it."""
+        return self._run(calls.delete_database(db_id))
+
+    def add_features(self, db_id: str, items: Sequence[calls.FeatureInput]) -> AddFeaturesResponse:
+        """Add the largest face of each of 1-16 images; ``results[i]`` says how item ``i`` fared.
+        Items: ``NewFeature``, an image, or ``(image, key, extra_info)`` tuples (key, extra_info optional)."""
+        return self._run(calls.add_features(db_id, items))
+
+    def get_feature(self, db_id: str, feature_id: str) -> FeatureInfo:
+        """A feature's key and extra_info."""
+        return self._run(calls.get_feature(db_id, feature_id))
+
+    def delete_feature(self, db_id: str, feature_id: str) -> Ack:
+        """Delete one feature."""
+        return self._run(calls.delete_feature(db_id, feature_id))
+
+    def update_extra_info(self, db_id: str, feature_id: str, extra_info: str) -> FeatureInfo:
+        """Replace a feature's extra_info (at most 1024 characters)."""
+        return self._run(calls.update_extra_info(db_id, feature_id, extra_info))
+
+    def search(
+        self, image: ImageInput, db_ids: str | Sequence[str], *, top_k: int = 5, min_score: float = 0.0,
+        rectangle: RectangleInput | None = None,
+    ) -> SearchResponse:
+        """The ``top_k`` features most similar to the largest face, per database, with
+        ``score >= min_score`` (0..1; applied before top_k)."""
+        return self._run(calls.search(image, db_ids, top_k, min_score, rectangle))
+
+    def info(self) -> SystemInfo:
+        """The Get System Info answer (API version and server details)."""
+        return self._run(calls.info())
+
