@@ -38,7 +38,8 @@ Tree::
     │   ├── AppNotFound           2001
     │   ├── DatabaseNotFound      2002
     │   ├── FeatureNotFound       2003
-    │   └── AccessKeyNotFound     2004
+    │   ├── AccessKeyNotFound     2004
+    │   └── RouteNotFound         2005  no such path or method under /openapi/
     ├── PermissionDenied (code 7)
     │   └── WrongApp              4001  a valid signature on another app's path
     ├── ResourceExhausted (code 8)
@@ -96,6 +97,7 @@ __all__ = [
     "PermissionDenied",
     "QuotaExceeded",
     "ResourceExhausted",
+    "RouteNotFound",
     "StoreLocked",
     "TooManyImages",
     "TooManyKeys",
@@ -289,6 +291,11 @@ class FeatureNotFound(NotFound):
 class AccessKeyNotFound(NotFound):
     internal_code = 2004
     default_message = "Access key not found."
+
+
+class RouteNotFound(NotFound):
+    internal_code = 2005
+    default_message = "No such API path or method."
 
 
 class WrongApp(PermissionDenied):

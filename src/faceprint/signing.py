@@ -12,7 +12,6 @@ The signature is ``base64(HMAC-<alg>(secret, signing_string))``.
 from __future__ import annotations
 
 import base64
-import hashlib
 import hmac
 import re
 from collections.abc import Mapping, Sequence

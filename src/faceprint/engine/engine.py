@@ -1,0 +1,336 @@
+"""The face engine: decode, detect (turning sideways photos upright), landmarks, descriptor, attributes.
+
+Usable as a library::
+
+    from faceprint.engine import Engine
+    engine = Engine.from_settings(Settings())
+    found = engine.detect(open("group.jpg", "rb").read())
+    cmp = engine.compare(photo_a, photo_b)
+
+Every result carries per-stage timings in milliseconds. The engine holds no request state: it is safe to
+call from several threads at once (the ONNX sessions are thread-safe and release the GIL).
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+
+import numpy as np
+
+from faceprint.engine.align import extract_chip
+from faceprint.engine.attributes import FaceAnalyzer
+from faceprint.engine.detection import FaceDetector
+from faceprint.engine.embed import Embedder
+from faceprint.engine.geometry import (
+    box_to_displayed,
+    clip_rectangle,
+    points_to_displayed,
+    rotate_upright,
+    search_region,
+)
+from faceprint.engine.image import DecodedImage, decode_image
+from faceprint.engine.landmarks import ShapePredictor
+from faceprint.engine.models import ModelStore
+from faceprint.engine.quality import assess_quality
+from faceprint.engine.similarity import MODEL_VERSION, score_from_similarity, similarity
+from faceprint.engine.types import Angle, Box, Face, RGBImage
+from faceprint.errors import FaceprintError, NoFace
+from faceprint.settings import Settings
+
+__all__ = ["Comparison", "Engine", "ImageFaces", "ImageInput", "QualityReport"]
+
+#: An image: base64 text (optionally a data URL), the file's bytes, or decoded RGB pixels.
+ImageInput = str | bytes | RGBImage
+
+_ROTATIONS = (90, 180, 270)
+
+
+@dataclass(slots=True)
+class ImageFaces:
+    """Every face of one image, in displayed-image pixels."""
+
+    faces: list[Face]
+    width: int
+    height: int
+    #: Clockwise rotation (0/90/180/270) that made the faces upright.
+    rotation: int
+    timings: dict[str, float] = field(default_factory=dict)
+
+
+@dataclass(slots=True)
+class Comparison:
+    #: 0..1, higher = more similar (see faceprint.engine.similarity).
+    score: float
+    one_face: Face
+    another_face: Face
+    timings: dict[str, float] = field(default_factory=dict)
+
+
+@dataclass(slots=True)
+class QualityReport:
+    face: Face
+    angle: Angle
+    quality: dict[str, float]
+    occlusion: dict[str, float]
+    #: Clockwise rotation (0/90/180/270) that turns the photo upright.
+    optimal_rotation_angle: int
+    timings: dict[str, float] = field(default_factory=dict)
+
+
+@dataclass(slots=True)
+class _Found:
+    """Faces in upright coordinates, with what is needed to map them back."""
+
+    upright: RGBImage
+    faces: list[Face]
+    rotation: int
+    #: Top-left of the scanned region in displayed coordinates, and the region's size.
+    offset: tuple[int, int]
+    region_size: tuple[int, int]
+    width: int
+    height: int
+    timings: dict[str, float]
+
+
+def _ms(t0: float) -> float:
+    return (time.perf_counter() - t0) * 1000.0
+
+
+class Engine:
+    """Detection, alignment, descriptors, attributes and quality on the models of the manifest."""
+
+    def __init__(
+        self,
+        model_dir: Path,
+        *,
+        threads: int = 0,
+        min_face: int = 32,
+        max_image_bytes: int = 8 * 1024 * 1024,
+        max_image_pixels: int = 50_000_000,
+        auto_rotate: bool = True,
+    ) -> None:
+        threads = threads or (os.cpu_count() or 1)
+        store = ModelStore(model_dir)
+        self.model_version = MODEL_VERSION
+        self.max_image_bytes = max_image_bytes
+        self.max_image_pixels = max_image_pixels
+        self.auto_rotate = auto_rotate
+        self.detector = FaceDetector(model_dir, min_face=min_face, threads=1)
+        self.landmarks = ShapePredictor(store.path("shape_predictor_5_face_landmarks.dat"))
+        self.embedder = Embedder(store.path("dlib_face_recognition_resnet_model_v1.onnx"), threads=threads)
+        self.analyzer = FaceAnalyzer(model_dir, threads=1)
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> Engine:
+        return cls(
+            settings.model_dir,
+            threads=settings.inference_threads,
+            min_face=settings.min_face,
+            max_image_bytes=settings.max_image_bytes,
+            max_image_pixels=settings.max_image_pixels,
+        )
+
+    # -- intake --------------------------------------------------------------------------------
+    def decode(self, data: str | bytes) -> RGBImage:
+        """Base64 text or file bytes to upright RGB pixels (EXIF applied); raises the intake errors."""
+        return self._decode(data).pixels
+
+    def _decode(self, data: str | bytes) -> DecodedImage:
+        return decode_image(data, self.max_image_bytes, self.max_image_pixels)
+
+    def _pixels(self, image: ImageInput, timings: dict[str, float]) -> RGBImage:
+        if isinstance(image, np.ndarray):
+            return image
+        t0 = time.perf_counter()
+        pixels = self._decode(image).pixels
+        timings["decode"] = _ms(t0)
+        return pixels
+
+    # -- detection -----------------------------------------------------------------------------
+    def _find(self, pixels: RGBImage, rectangle: Box | None, timings: dict[str, float]) -> _Found:
+        height, width = int(pixels.shape[0]), int(pixels.shape[1])
+        x0, y0, x1, y1 = 0, 0, width, height
+        rect = None
+        if rectangle is not None:
+            rect = clip_rectangle(rectangle, width, height)
+            x0, y0, x1, y1 = search_region(rect, width, height)
+        region = pixels[y0:y1, x0:x1]
+        t0 = time.perf_counter()
+        rotation, upright, dets = 0, region, self.detector.detect(region)
+        if not dets and self.auto_rotate:
+            for r in _ROTATIONS:
+                candidate = rotate_upright(region, r)
+                dets = self.detector.detect(candidate)
+                if dets:
+                    rotation, upright = r, candidate
+                    break
+        timings["detect"] = _ms(t0)
+        t0 = time.perf_counter()
+        faces = []
+        for d in dets:
+            face = Face(box=d.box, score=float(d.score), keypoints=d.keypoints, rotation=rotation)
+            face.points5 = self.landmarks.predict(upright, d.box)
+            faces.append(face)
+        timings["landmarks"] = _ms(t0)
+        found = _Found(upright, faces, rotation, (x0, y0), (x1 - x0, y1 - y0), width, height, timings)
+        if rect is not None:
+            found.faces = [f for f in faces if self._displayed_box(found, f.box).intersection(rect) > 0]
+        return found
+
+    def _displayed_box(self, found: _Found, box: Box) -> Box:
+        rw, rh = found.region_size
+        return box_to_displayed(box, found.rotation, rw, rh).shifted(*found.offset)
+
+    def _to_displayed(self, found: _Found, face: Face) -> Face:
+        """A copy of an upright-coordinates face in displayed-image pixels."""
+        rw, rh = found.region_size
+        ox, oy = found.offset
+        shift = np.array([ox, oy], np.float32)
+
+        def pts(p: np.ndarray | None) -> np.ndarray | None:
+            return None if p is None else points_to_displayed(p, found.rotation, rw, rh) + shift
+
+        angle = face.angle
+        if angle is not None and found.rotation:
+            roll = (angle.roll - found.rotation + 180.0) % 360.0 - 180.0
+            angle = Angle(angle.yaw, angle.pitch, roll)
+        return replace(
+            face,
+            box=self._displayed_box(found, face.box),
+            points5=pts(face.points5),
+            keypoints=pts(face.keypoints),
+            angle=angle,
+            attributes=dict(face.attributes),
+            timings=dict(face.timings),
+        )
+
+    def _embed(self, upright: RGBImage, faces: Sequence[Face], timings: dict[str, float]) -> None:
+        if not faces:
+            return
+        t0 = time.perf_counter()
+        chips = np.stack([extract_chip(upright, f.points5) for f in faces if f.points5 is not None])
+        vectors = self.embedder.embed(chips)
+        for f, v in zip(faces, vectors, strict=True):
+            f.embedding = v
+        timings["embed"] = timings.get("embed", 0.0) + _ms(t0)
+
+    def _annotate(self, upright: RGBImage, faces: list[Face], timings: dict[str, float]) -> None:
+        if not faces:
+            return
+        t0 = time.perf_counter()
+        self.analyzer.annotate(upright, faces)
+        timings["attributes"] = _ms(t0)
+
+    def _result(self, found: _Found, faces: list[Face], t_start: float) -> ImageFaces:
+        found.timings["total"] = _ms(t_start)
+        shown = [self._to_displayed(found, f) for f in faces]
+        return ImageFaces(shown, found.width, found.height, found.rotation, found.timings)
+
+    def detect(
+        self,
+        image: ImageInput,
+        rectangle: Box | None = None,
+        *,
+        embed: bool = False,
+        attributes: bool = True,
+    ) -> ImageFaces:
+        """Every face of at least ``min_face`` pixels (overlapping ``rectangle`` when given), largest
+        first. When no upright face is found, the photo is tried at 90, 180 and 270 degrees."""
+        t_start = time.perf_counter()
+        timings: dict[str, float] = {}
+        found = self._find(self._pixels(image, timings), rectangle, timings)
+        found.faces.sort(key=lambda f: f.box.area, reverse=True)
+        if embed:
+            self._embed(found.upright, found.faces, timings)
+        if attributes:
+            self._annotate(found.upright, found.faces, timings)
+        return self._result(found, found.faces, t_start)
+
+    def _largest(self, image: ImageInput, rectangle: Box | None, attributes: bool) -> tuple[_Found, Face]:
+        timings: dict[str, float] = {}
+        found = self._find(self._pixels(image, timings), rectangle, timings)
+        if not found.faces:
+            raise NoFace()
+        face = max(found.faces, key=lambda f: f.box.area)
+        if attributes:
+            self._annotate(found.upright, [face], timings)
+        return found, face
+
+    def largest_face(
+        self, image: ImageInput, rectangle: Box | None = None, *, embed: bool = True, attributes: bool = True
+    ) -> tuple[Face, ImageFaces]:
+        """The largest face (inside ``rectangle`` when given), with its descriptor; raises NoFace."""
+        t_start = time.perf_counter()
+        found, face = self._largest(image, rectangle, attributes)
+        if embed:
+            self._embed(found.upright, [face], found.timings)
+        result = self._result(found, [face], t_start)
+        return result.faces[0], result
+
+    def embed_many(
+        self, images: Sequence[tuple[ImageInput, Box | None]], *, attributes: bool = True
+    ) -> list[tuple[Face, ImageFaces] | FaceprintError]:
+        """The largest face of each image with its descriptor, the descriptors computed in one batch.
+        An image that fails (bad data, no face) yields its error in its slot."""
+        staged: list[tuple[_Found, Face, float] | FaceprintError] = []
+        for image, rect in images:
+            t_start = time.perf_counter()
+            try:
+                found, face = self._largest(image, rect, attributes)
+            except FaceprintError as e:
+                staged.append(e)
+                continue
+            staged.append((found, face, t_start))
+        ok = [s for s in staged if not isinstance(s, FaceprintError)]
+        if ok:
+            t0 = time.perf_counter()
+            chips = np.stack([extract_chip(found.upright, face.points5) for found, face, _ in ok])
+            vectors = self.embedder.embed(chips)
+            per_face = _ms(t0) / len(ok)
+            for (found, face, _), v in zip(ok, vectors, strict=True):
+                face.embedding = v
+                found.timings["embed"] = per_face
+        out: list[tuple[Face, ImageFaces] | FaceprintError] = []
+        for s in staged:
+            if isinstance(s, FaceprintError):
+                out.append(s)
+                continue
+            found, face, t_start = s
+            result = self._result(found, [face], t_start)
+            out.append((result.faces[0], result))
+        return out
+
+    # -- 1:1 and quality -----------------------------------------------------------------------
+    def compare(
+        self, a: ImageInput, b: ImageInput, rect_a: Box | None = None, rect_b: Box | None = None
+    ) -> Comparison:
+        """The similarity score (0..1) of the largest faces of two images; raises NoFace."""
+        t0 = time.perf_counter()
+        pair: list[tuple[Face, ImageFaces]] = []
+        for item in self.embed_many([(a, rect_a), (b, rect_b)]):
+            if isinstance(item, FaceprintError):
+                raise item
+            pair.append(item)
+        (fa, ra), (fb, rb) = pair
+        if fa.embedding is None or fb.embedding is None:
+            raise NoFace()
+        score = score_from_similarity(similarity(fa.embedding, fb.embedding))
+        timings = {"one": ra.timings.get("total", 0.0), "another": rb.timings.get("total", 0.0),
+                   "total": _ms(t0)}
+        return Comparison(score, fa, fb, timings)
+
+    def quality(self, image: ImageInput, rectangle: Box | None = None) -> QualityReport:
+        """The quality check of the largest face; raises NoFace."""
+        t_start = time.perf_counter()
+        found, face = self._largest(image, rectangle, attributes=True)
+        t0 = time.perf_counter()
+        quality, occlusion = assess_quality(found.upright, face, self.analyzer)
+        found.timings["quality"] = _ms(t0)
+        result = self._result(found, [face], t_start)
+        shown = result.faces[0]
+        angle = shown.angle or Angle(0.0, 0.0, 0.0)
+        return QualityReport(shown, angle, quality, occlusion, found.rotation, result.timings)

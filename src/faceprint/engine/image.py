@@ -1,0 +1,160 @@
+"""Image intake: base64 or raw bytes in, an upright RGB ``uint8`` array out, or a clear refusal.
+
+Accepted: JPEG, PNG, BMP, TIFF, GIF (first frame) and WebP, at most ``max_bytes`` encoded (8 MB by
+default) and ``max_pixels`` decoded. The pixel bound is checked from the header *before* decoding, so
+a decompression bomb is refused, never decoded. EXIF orientation is applied (an invalid tag is
+ignored). Grey, palette, alpha (composited on white), CMYK and 16-bit images become 8-bit RGB.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import io
+import logging
+import re
+import warnings
+from dataclasses import dataclass
+
+import numpy as np
+from PIL import Image, ImageOps, UnidentifiedImageError
+
+from faceprint.engine.types import RGBImage
+from faceprint.errors import (
+    BadBase64,
+    CorruptImage,
+    ImageTooLarge,
+    ImageTooManyPixels,
+    ImageTooSmall,
+    UnsupportedFormat,
+)
+
+__all__ = ["ACCEPTED_FORMATS", "DecodedImage", "decode_base64", "decode_image", "load_image"]
+
+log = logging.getLogger(__name__)
+
+ACCEPTED_FORMATS = frozenset({"JPEG", "PNG", "BMP", "TIFF", "GIF", "WEBP", "MPO"})
+#: The smallest image side that can hold a detectable (32 px) face.
+MIN_SIDE = 32
+_DATA_URL = re.compile(r"^\s*data:[^,]*;base64,", re.IGNORECASE)
+_B64_JUNK = re.compile(r"\s+")
+
+# Our own pixel bound replaces Pillow's (which warns, then raises at 2x); we check before decoding.
+Image.MAX_IMAGE_PIXELS = None
+
+
+@dataclass(frozen=True, slots=True)
+class DecodedImage:
+    pixels: RGBImage
+    #: Pillow's format name of the file (JPEG, PNG, ...).
+    format: str
+    #: EXIF orientation tag that was applied (1 when none).
+    orientation: int
+
+    @property
+    def width(self) -> int:
+        return int(self.pixels.shape[1])
+
+    @property
+    def height(self) -> int:
+        return int(self.pixels.shape[0])
+
+
+def decode_base64(data: str | bytes, max_bytes: int = 8 * 1024 * 1024) -> bytes:
+    """Base64 (standard or URL-safe, with or without a ``data:`` prefix and whitespace) to bytes.
+
+    The encoded length is checked first so an oversized image is refused without decoding it."""
+    text = data.decode("ascii", "replace") if isinstance(data, bytes) else data
+    text = _B64_JUNK.sub("", _DATA_URL.sub("", text, count=1))
+    if not text:
+        raise BadBase64("The image data is empty.")
+    if (len(text) * 3) // 4 - 2 > max_bytes:
+        raise ImageTooLarge(f"The image file is larger than {max_bytes // (1024 * 1024)} MB.")
+    if "-" in text or "_" in text:
+        text = text.replace("-", "+").replace("_", "/")
+    text += "=" * (-len(text) % 4)
+    try:
+        raw = base64.b64decode(text, validate=True)
+    except (binascii.Error, ValueError) as e:
+        raise BadBase64(f"The image data is not valid base64 ({e}).") from None
+    if len(raw) > max_bytes:
+        raise ImageTooLarge(f"The image file is larger than {max_bytes // (1024 * 1024)} MB.")
+    return raw
+
+
+def _to_rgb(img: Image.Image) -> Image.Image:
+    mode = img.mode
+    if mode == "RGB":
+        return img
+    if mode in ("I;16", "I;16B", "I;16L", "I;16N", "I", "F"):
+        arr = np.asarray(img, dtype=np.float64)
+        hi = float(arr.max()) if arr.size else 0.0
+        scale = 255.0 / hi if hi > 255 else 1.0
+        grey = np.clip(arr * scale, 0, 255).astype(np.uint8)
+        return Image.fromarray(grey).convert("RGB")
+    if mode in ("RGBA", "LA", "PA") or (mode == "P" and "transparency" in img.info):
+        rgba = img.convert("RGBA")
+        background = Image.new("RGBA", rgba.size, (255, 255, 255, 255))
+        return Image.alpha_composite(background, rgba).convert("RGB")
+    return img.convert("RGB")
+
+
+def _orientation(img: Image.Image) -> int:
+    try:
+        value = img.getexif().get(0x0112, 1)
+        return int(value) if int(value) in range(1, 9) else 1
+    except Exception:  # a broken EXIF block must not fail the image
+        return 1
+
+
+def load_image(raw: bytes, max_pixels: int = 50_000_000) -> DecodedImage:
+    """Decode file bytes into an upright RGB array (see the module docstring for the rules)."""
+    try:
+        img = Image.open(io.BytesIO(raw))
+    except UnidentifiedImageError:
+        raise UnsupportedFormat() from None
+    except (OSError, ValueError, SyntaxError) as e:
+        raise CorruptImage(f"The image is corrupt or truncated ({e}).") from None
+    fmt = img.format or ""
+    if fmt not in ACCEPTED_FORMATS:
+        raise UnsupportedFormat(f"Unsupported image format {fmt or 'unknown'}: use JPG, PNG, BMP, TIFF, GIF or WebP.")
+    width, height = img.size
+    if width * height > max_pixels:
+        raise ImageTooManyPixels(
+            f"The image is {width}x{height} pixels, more than the {max_pixels} allowed."
+        )
+    if min(width, height) < MIN_SIDE:
+        raise ImageTooSmall(f"The image is {width}x{height}; faces need at least {MIN_SIDE}x{MIN_SIDE} pixels.")
+    try:
+        if getattr(img, "n_frames", 1) > 1:
+            img.seek(0)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            img.load()
+    except (OSError, ValueError, SyntaxError, EOFError) as e:
+        raise CorruptImage(f"The image is corrupt or truncated ({e}).") from None
+    orientation = _orientation(img)
+    shown: Image.Image = img
+    if orientation != 1:
+        try:
+            shown = ImageOps.exif_transpose(img) or img
+        except Exception:  # an invalid orientation tag is tolerated: keep the pixels as stored
+            log.debug("ignoring an unusable EXIF orientation tag")
+            orientation = 1
+    rgb = np.ascontiguousarray(np.asarray(_to_rgb(shown), dtype=np.uint8))
+    return DecodedImage(rgb, fmt if fmt != "MPO" else "JPEG", orientation)
+
+
+def decode_image(
+    data: str | bytes, max_bytes: int = 8 * 1024 * 1024, max_pixels: int = 50_000_000
+) -> DecodedImage:
+    """``str``: base64 (optionally a data URL); ``bytes``: the file itself."""
+    if isinstance(data, str):
+        raw = decode_base64(data, max_bytes)
+    else:
+        raw = data
+        if len(raw) > max_bytes:
+            raise ImageTooLarge(f"The image file is larger than {max_bytes // (1024 * 1024)} MB.")
+    if not raw:
+        raise CorruptImage("The image data is empty.")
+    return load_image(raw, max_pixels)
