@@ -1,0 +1,160 @@
+"""The app factory: ``create_app(settings, engine=None, store=None)`` -> a FastAPI (ASGI) application."""
+
+from __future__ import annotations
+
+import logging
+import os
+from collections.abc import AsyncIterator
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import asynccontextmanager
+from typing import TYPE_CHECKING, Any
+
+import anyio
+from fastapi import FastAPI, Request
+from fastapi.openapi.utils import get_openapi
+from starlette.responses import JSONResponse, Response
+
+from faceprint import __version__
+from faceprint import errors as fpe
+from faceprint.api import routes_db, routes_images
+from faceprint.api.auth import Credential
+from faceprint.api.context import Context
+from faceprint.api.errors import install_handlers
+from faceprint.api.metrics import Metrics
+from faceprint.api.middleware import GatewayMiddleware
+from faceprint.secrets import SealError, SecretBox
+from faceprint.service import FaceService
+from faceprint.settings import Settings
+from faceprint.storage.base import FeatureStore
+
+if TYPE_CHECKING:
+    from faceprint.engine.engine import Engine
+
+__all__ = ["create_app"]
+
+log = logging.getLogger("faceprint.api")
+
+_AUTH_DOC = (
+    "Kong hmac-auth, as Mercury Cloud: send `x-date: <RFC 7231 GMT date>` and `Authorization: hmac "
+    'username="<access key>", algorithm="hmac-sha256", headers="x-date request-line", signature="<base64>"` '
+    "where the signature is base64(HMAC-SHA256(secret key, \"x-date: <date>\\n<METHOD> <path?query> "
+    'HTTP/1.1")). The date must be within the clock skew (300 s by default).'
+)
+
+
+def _key_lookup(store: FeatureStore, box: SecretBox) -> Any:
+    def lookup(access_key: str) -> Credential | None:
+        key = store.get_key(access_key)
+        if key is None or not key.active:
+            return None
+        try:
+            return Credential(key.app_id, box.open(key.access_key, key.sealed_secret))
+        except SealError:
+            log.error("access key %s: sealed secret does not open with this server key", access_key)
+            return None
+
+    return lookup
+
+
+def _load_engine(settings: Settings) -> Engine | None:
+    from faceprint.engine import Engine
+
+    try:
+        return Engine.from_settings(settings)
+    except fpe.ModelMissing as e:
+        log.error("face engine not loaded: %s", e.message)
+        return None
+
+
+def create_app(
+    settings: Settings, engine: Engine | None = None, store: FeatureStore | None = None
+) -> FastAPI:
+    """The Mercury Cloud face OpenAPI v1.5.0 over ``engine`` and ``store``.
+
+    ``store`` None: the store of ``settings`` is opened (and closed at shutdown). ``engine`` None: the
+    models are loaded from ``settings.model_dir``; when they are missing the app still serves the
+    database APIs, /readyz answers 503 and image APIs answer ModelMissing."""
+    owns_store = store is None
+    if store is None:
+        from faceprint.storage.factory import open_store
+
+        store = open_store(settings)
+    if engine is None:
+        engine = _load_engine(settings)
+    box = SecretBox.from_settings(settings)
+    threads = settings.inference_threads or (os.cpu_count() or 1)
+    pool = ThreadPoolExecutor(max_workers=threads, thread_name_prefix="faceprint-infer")
+    metrics = Metrics()
+    ctx = Context(FaceService(engine, store, settings), pool, metrics)
+    the_store = store
+
+    @asynccontextmanager
+    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        try:
+            yield
+        finally:
+            pool.shutdown(wait=True, cancel_futures=True)
+            if owns_store:
+                the_store.close()
+
+    app = FastAPI(
+        title="Faceprint: Mercury Cloud face OpenAPI",
+        version="1.5.0",
+        description="Self-hosted face detection, verification, quality check and 1:N search, serving the "
+        f"Mercury Cloud face OpenAPI v1.5.0 (Faceprint {__version__}).\n\n{_AUTH_DOC}",
+        lifespan=lifespan,
+    )
+    app.state.ctx = ctx
+    app.state.settings = settings
+    app.include_router(routes_images.router)
+    app.include_router(routes_db.router)
+    _ops_routes(app, ctx)
+    install_handlers(app)
+    app.add_middleware(
+        GatewayMiddleware, lookup=_key_lookup(store, box), metrics=metrics,
+        max_body_bytes=settings.max_body_bytes, clock_skew_s=settings.clock_skew_s,
+    )
+    _document_security(app)
+    return app
+
+
+def _ops_routes(app: FastAPI, ctx: Context) -> None:
+    @app.get("/healthz", tags=["ops"], summary="Liveness (no signature)")
+    async def healthz() -> dict[str, str]:
+        return {"status": "ok"}
+
+    @app.get("/readyz", tags=["ops"], summary="Readiness: models loaded and store open (no signature)")
+    async def readyz(request: Request) -> Response:
+        problems: list[str] = []
+        if ctx.service._engine is None:
+            problems.append("models not loaded")
+        try:
+            await anyio.to_thread.run_sync(ctx.service.store.list_apps)
+        except Exception as e:  # any store failure means not ready
+            problems.append(f"store not usable: {type(e).__name__}")
+        body = {"status": "ready" if not problems else "not ready", "problems": problems}
+        return JSONResponse(body, status_code=200 if not problems else 503)
+
+    @app.get("/metrics", tags=["ops"], summary="Prometheus metrics (no signature)")
+    async def metrics() -> Response:
+        return Response(ctx.metrics.render(), media_type="text/plain; version=0.0.4; charset=utf-8")
+
+
+def _document_security(app: FastAPI) -> None:
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema:
+            return app.openapi_schema
+        schema = get_openapi(title=app.title, version=app.version, description=app.description,
+                             routes=app.routes)
+        schema.setdefault("components", {})["securitySchemes"] = {
+            "hmac": {"type": "apiKey", "in": "header", "name": "Authorization", "description": _AUTH_DOC}
+        }
+        for path, ops in schema.get("paths", {}).items():
+            if path.startswith("/openapi/"):
+                for op in ops.values():
+                    op["security"] = [{"hmac": []}]
+        schema["servers"] = [{"url": "/", "description": "this server"}]
+        app.openapi_schema = schema
+        return schema
+
+    app.openapi = openapi  # type: ignore[method-assign]

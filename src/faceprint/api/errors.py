@@ -1,0 +1,158 @@
+"""The ONE place where errors become HTTP responses.
+
+* Domain errors (:class:`~faceprint.errors.FaceprintError`) -> HTTP ``err.status`` with
+  ``{"trace_id", "code", "message", "internal_code"}``.
+* Gateway (Kong hmac-auth) refusals -> HTTP 401 with Kong's exact ``{"message": ...}`` body and no other
+  field, as Kong answers them before the request reaches the service (the trace id is in ``X-Trace-Id``).
+* Pydantic validation failures -> the specific domain error a validator named (see
+  :func:`domain_error`), else :class:`~faceprint.errors.InvalidRequest`; never FastAPI's 422 shape.
+* Unknown routes and methods -> 404 ``RouteNotFound``; anything unexpected -> 500 ``InternalError``.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import uuid
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from pydantic_core import PydanticCustomError
+from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.responses import JSONResponse, Response
+
+from faceprint import errors as fpe
+
+__all__ = [
+    "KONG_BAD_DATE",
+    "KONG_MISMATCH",
+    "KONG_NOT_VERIFIED",
+    "KONG_UNAUTHORIZED",
+    "GatewayRefusal",
+    "domain_error",
+    "error_body",
+    "error_response",
+    "gateway_response",
+    "install_handlers",
+    "new_trace_id",
+    "trace_id_of",
+]
+
+log = logging.getLogger("faceprint.api")
+
+KONG_UNAUTHORIZED = "Unauthorized"
+KONG_BAD_DATE = (
+    "HMAC signature cannot be verified, a valid date or x-date header is required for HMAC Authentication"
+)
+KONG_NOT_VERIFIED = "HMAC signature cannot be verified"
+KONG_MISMATCH = "HMAC signature does not match"
+
+_BY_INTERNAL: dict[int, type[fpe.FaceprintError]] = {c.internal_code: c for c in fpe.all_error_types()}
+
+
+class GatewayRefusal(Exception):
+    """An authentication failure answered exactly as Kong's hmac-auth plugin answers it (HTTP 401)."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+def new_trace_id() -> str:
+    """32 lowercase hex characters."""
+    return uuid.uuid4().hex
+
+
+def trace_id_of(scope_or_request: Request | dict[str, Any]) -> str:
+    """The request's trace id (set by the middleware; a fresh one if absent)."""
+    scope = scope_or_request.scope if isinstance(scope_or_request, Request) else scope_or_request
+    state = scope.setdefault("state", {})
+    tid = state.get("trace_id")
+    if not isinstance(tid, str):
+        tid = new_trace_id()
+        state["trace_id"] = tid
+    return tid
+
+
+def domain_error(internal_code: int, message: str) -> PydanticCustomError:
+    """A pydantic validation error that the handler turns into the domain error ``internal_code``.
+
+    Raise it from a validator: ``raise domain_error(fpe.BadKey.internal_code, "...")``."""
+    return PydanticCustomError("faceprint", message, {"internal_code": internal_code})
+
+
+def error_body(err: fpe.FaceprintError, trace_id: str) -> dict[str, Any]:
+    return {
+        "trace_id": trace_id, "code": err.code, "message": err.message, "internal_code": err.internal_code,
+    }
+
+
+def error_response(err: fpe.FaceprintError, trace_id: str) -> JSONResponse:
+    return JSONResponse(error_body(err, trace_id), status_code=err.status, headers={"X-Trace-Id": trace_id})
+
+
+def gateway_response(message: str, trace_id: str) -> Response:
+    """Kong's 401: ``{\\n  "message":"..."\\n}`` with ``application/json; charset=utf-8``."""
+    body = '{\n  "message":' + json.dumps(message) + "\n}"
+    return Response(
+        body.encode(),
+        status_code=401,
+        media_type="application/json; charset=utf-8",
+        headers={"X-Trace-Id": trace_id},
+    )
+
+
+def _from_validation(exc: RequestValidationError) -> fpe.FaceprintError:
+    errs = exc.errors()
+    for e in errs:
+        ctx = e.get("ctx") or {}
+        code = ctx.get("internal_code") if isinstance(ctx, dict) else None
+        if isinstance(code, int) and code in _BY_INTERNAL:
+            return _BY_INTERNAL[code](str(e.get("msg", "")) or None)
+    if errs:
+        first = errs[0]
+        where = ".".join(str(p) for p in first.get("loc", ()) if p != "body")
+        msg = str(first.get("msg", "invalid"))
+        return fpe.InvalidRequest(f"The request is malformed: {where}: {msg}." if where else f"{msg}.")
+    return fpe.InvalidRequest()
+
+
+def install_handlers(app: FastAPI) -> None:
+    """Register every exception handler on ``app``."""
+
+    async def on_domain(request: Request, exc: Exception) -> Response:
+        assert isinstance(exc, fpe.FaceprintError)
+        return error_response(exc, trace_id_of(request))
+
+    async def on_gateway(request: Request, exc: Exception) -> Response:
+        assert isinstance(exc, GatewayRefusal)
+        return gateway_response(exc.message, trace_id_of(request))
+
+    async def on_validation(request: Request, exc: Exception) -> Response:
+        assert isinstance(exc, RequestValidationError)
+        return error_response(_from_validation(exc), trace_id_of(request))
+
+    async def on_http(request: Request, exc: Exception) -> Response:
+        assert isinstance(exc, StarletteHTTPException)
+        err: fpe.FaceprintError
+        if exc.status_code in (404, 405):
+            err = fpe.RouteNotFound(f"No route for {request.method} {request.url.path}.")
+        elif exc.status_code == 413:
+            err = fpe.BodyTooLarge()
+        elif exc.status_code < 500:
+            err = fpe.InvalidRequest(str(exc.detail))
+        else:
+            err = fpe.InternalError()
+        return error_response(err, trace_id_of(request))
+
+    async def on_any(request: Request, exc: Exception) -> Response:
+        tid = trace_id_of(request)
+        log.exception("unhandled error trace_id=%s", tid, exc_info=exc)
+        return error_response(fpe.InternalError(), tid)
+
+    app.add_exception_handler(fpe.FaceprintError, on_domain)
+    app.add_exception_handler(GatewayRefusal, on_gateway)
+    app.add_exception_handler(RequestValidationError, on_validation)
+    app.add_exception_handler(StarletteHTTPException, on_http)
+    app.add_exception_handler(Exception, on_any)

@@ -1,0 +1,163 @@
+"""The ASGI middleware in front of every route: trace id, access log, metrics, body limit, HMAC auth.
+
+For ``/openapi/`` paths, before any route runs (as nginx and Kong do in front of Mercury):
+
+1. a ``Content-Length`` over ``max_body_bytes`` -> 413 ``BodyTooLarge``;
+2. Kong hmac-auth (:mod:`faceprint.api.auth`) -> Kong's 401s;
+3. the body is read, counting bytes -> 413 ``BodyTooLarge`` as soon as it passes the limit;
+4. an optional ``Digest`` header must match the body -> 401 ``HMAC signature does not match``;
+5. the ``{app_id}`` of the path must be the access key's app -> 403 ``WrongApp`` (code 7).
+
+The authenticated app id is left in ``scope["state"]["app_id"]`` for the routes.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable
+
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from faceprint import errors as fpe
+from faceprint.api.auth import Credential, digest_matches, verify_request
+from faceprint.api.errors import KONG_MISMATCH, GatewayRefusal, error_response, gateway_response, new_trace_id
+from faceprint.api.metrics import Metrics
+
+__all__ = ["API_PREFIX", "GatewayMiddleware"]
+
+API_PREFIX = "/openapi/face/v1/"
+access_log = logging.getLogger("faceprint.access")
+
+
+
+class _TooLarge(Exception):
+    pass
+
+
+class GatewayMiddleware:
+    """Wraps the FastAPI app. ``lookup(access_key)`` -> Credential | None: an indexed read of the store
+    plus one AES-GCM open, cheap enough to run on the event loop."""
+
+    def __init__(
+        self,
+        app: ASGIApp,
+        *,
+        lookup: Callable[[str], Credential | None],
+        metrics: Metrics,
+        max_body_bytes: int,
+        clock_skew_s: float,
+    ) -> None:
+        self.app = app
+        self.lookup = lookup
+        self.metrics = metrics
+        self.max_body = max_body_bytes
+        self.skew = clock_skew_s
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        trace_id = new_trace_id()
+        scope.setdefault("state", {})["trace_id"] = trace_id
+        status = {"code": 500}
+        start = time.perf_counter()
+
+        async def send_traced(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                status["code"] = message["status"]
+                headers = [h for h in message.get("headers", []) if h[0].lower() != b"x-trace-id"]
+                headers.append((b"x-trace-id", trace_id.encode()))
+                message = {**message, "headers": headers}
+            await send(message)
+
+        self.metrics.inflight.inc()
+        try:
+            if scope["path"].startswith("/openapi/"):
+                await self._guarded(scope, receive, send_traced, trace_id)
+            else:
+                await self.app(scope, receive, send_traced)
+        finally:
+            self.metrics.inflight.dec()
+            elapsed = time.perf_counter() - start
+            route = scope.get("route")
+            endpoint = getattr(route, "path", None) or "unmatched"
+            self.metrics.observe(endpoint, scope["method"], status["code"], elapsed)
+            access_log.info(
+                "%s %s %s %d %.1fms app=%s trace_id=%s",
+                scope.get("client", ("-",))[0] if scope.get("client") else "-",
+                scope["method"], scope["path"], status["code"], elapsed * 1000.0,
+                scope["state"].get("app_id", "-"), trace_id,
+            )
+
+    async def _guarded(self, scope: Scope, receive: Receive, send: Send, trace_id: str) -> None:
+        headers = [(k.decode("latin-1").lower(), v.decode("latin-1")) for k, v in scope["headers"]]
+        hmap = dict(headers)
+        length = hmap.get("content-length")
+        if length is not None and length.strip().isdigit() and int(length) > self.max_body:
+            await error_response(fpe.BodyTooLarge(), trace_id)(scope, receive, send)
+            return
+        query = scope.get("query_string", b"").decode("latin-1")
+        raw_path = scope.get("raw_path") or scope["path"].encode()
+        request_uri = raw_path.decode("latin-1") + (f"?{query}" if query else "")
+        try:
+            principal = verify_request(
+                method=scope["method"], request_uri=request_uri, path=scope["path"],
+                http_version=scope.get("http_version", "1.1"), headers=headers,
+                lookup=self.lookup, clock_skew=self.skew,
+            )
+        except GatewayRefusal as refusal:
+            await gateway_response(refusal.message, trace_id)(scope, receive, send)
+            return
+        try:
+            body = await self._read_body(receive)
+        except _TooLarge:
+            await error_response(fpe.BodyTooLarge(), trace_id)(scope, receive, send)
+            return
+        digest = hmap.get("digest")
+        if digest is not None and not digest_matches(digest, body):
+            await gateway_response(KONG_MISMATCH, trace_id)(scope, receive, send)
+            return
+        path_app = _path_app_id(scope["path"])
+        if path_app is not None and path_app != principal.app_id:
+            await error_response(fpe.WrongApp(), trace_id)(scope, receive, send)
+            return
+        scope["state"]["app_id"] = principal.app_id
+        scope["state"]["access_key"] = principal.access_key
+        await self.app(scope, _replay(body, receive), send)
+
+    async def _read_body(self, receive: Receive) -> bytes:
+        chunks: list[bytes] = []
+        total = 0
+        while True:
+            message = await receive()
+            if message["type"] == "http.disconnect":
+                break
+            chunk = message.get("body", b"")
+            total += len(chunk)
+            if total > self.max_body:
+                raise _TooLarge
+            chunks.append(chunk)
+            if not message.get("more_body", False):
+                break
+        return b"".join(chunks)
+
+
+def _path_app_id(path: str) -> str | None:
+    if not path.startswith(API_PREFIX):
+        return None
+    return path[len(API_PREFIX) :].split("/", 1)[0] or None
+
+
+def _replay(body: bytes, receive: Receive) -> Receive:
+    sent = False
+
+    async def replay() -> Message:
+        nonlocal sent
+        if not sent:
+            sent = True
+            return {"type": "http.request", "body": body, "more_body": False}
+        return await receive()
+
+    return replay
+

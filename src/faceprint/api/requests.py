@@ -1,0 +1,254 @@
+"""Request bodies of the Mercury Cloud face OpenAPI v1.5.0, as pydantic models.
+
+Validators raise :func:`~faceprint.api.errors.domain_error` so that a bad field answers its own
+``internal_code`` (BadKey, ExtraInfoTooLong, ...), not a generic 422. Unknown fields are ignored (an old
+client's ``auto_rotate`` does no harm). Limits that depend on settings (images per request) are checked by
+the service, before any image is decoded.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+from faceprint import errors as fpe
+from faceprint.api.errors import domain_error
+from faceprint.storage.base import MAX_TOP_K
+
+__all__ = [
+    "EXTRA_INFO_MAX",
+    "KEY_RE",
+    "MAX_DB_IDS",
+    "NAME_MAX",
+    "BatchAddItem",
+    "BatchAddRequest",
+    "CompareRequest",
+    "CreateDatabaseRequest",
+    "DetectRequest",
+    "ImageIn",
+    "QualityRequest",
+    "RectangleIn",
+    "SearchRequest",
+    "UpdateExtraInfoRequest",
+]
+
+KEY_RE = re.compile(r"[A-Za-z0-9-]{1,48}")
+EXTRA_INFO_MAX = 1024
+NAME_MAX = 64
+DESCRIPTION_MAX = 1024
+#: Databases one search may name.
+MAX_DB_IDS = 16
+
+_B64 = "/9j/4AAQSkZJRgABAQAAAQABAAD...(base64 of the JPEG/PNG/BMP/TIFF/GIF/WebP file)"
+_RECT: dict[str, int | float | str | None] = {"top": 50, "left": 100, "width": 500, "height": 800}
+
+
+class _In(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+
+
+class RectangleIn(_In):
+    """A region of the image, in pixels of the image as displayed (after EXIF orientation). Only faces
+    overlapping it are considered."""
+
+    top: int = Field(description="Pixels from the top edge, >= 0.")
+    left: int = Field(description="Pixels from the left edge, >= 0.")
+    width: int = Field(description="Width in pixels, > 0.")
+    height: int = Field(description="Height in pixels, > 0.")
+
+    @field_validator("top", "left")
+    @classmethod
+    def _origin(cls, v: int) -> int:
+        if v < 0:
+            raise domain_error(fpe.BadRectangle.internal_code, "rectangle top and left must be >= 0")
+        return v
+
+    @field_validator("width", "height")
+    @classmethod
+    def _size(cls, v: int) -> int:
+        if v <= 0:
+            raise domain_error(fpe.BadRectangle.internal_code, "rectangle width and height must be > 0")
+        return v
+
+
+class ImageIn(_In):
+    """An image: the base64 of the file (a ``data:image/...;base64,`` prefix is tolerated), at most 8 MB,
+    JPG/PNG/BMP/TIFF/GIF (first frame)/WebP, and an optional rectangle."""
+
+    model_config = ConfigDict(
+        extra="ignore", json_schema_extra={"examples": [{"data": _B64, "rectangle": dict(_RECT)}]}
+    )
+
+    data: str = Field(description="Base64 of the image file bytes.")
+    rectangle: RectangleIn | None = Field(None, description="Optional region to scan.")
+
+
+class DetectRequest(_In):
+    """Face detection: every face of each image (1 to 16 images)."""
+
+    model_config = ConfigDict(extra="ignore", json_schema_extra={"examples": [{"images": [{"data": _B64}]}]})
+
+    images: list[ImageIn] = Field(description="1 to 16 images.", json_schema_extra={"maxItems": 16})
+
+
+class CompareRequest(_In):
+    """1:1 verification of the largest face of each image."""
+
+    model_config = ConfigDict(
+        extra="ignore", json_schema_extra={"examples": [{"one": {"data": _B64}, "another": {"data": _B64}}]}
+    )
+
+    one: ImageIn
+    another: ImageIn
+
+
+class QualityRequest(_In):
+    """Quality check of the largest face."""
+
+    model_config = ConfigDict(extra="ignore", json_schema_extra={"examples": [{"image": {"data": _B64}}]})
+
+    image: ImageIn
+
+
+def _check_name(v: str, limit: int, what: str) -> str:
+    if len(v) > limit:
+        raise domain_error(fpe.BadName.internal_code, f"{what} is longer than {limit} characters")
+    return v
+
+
+class CreateDatabaseRequest(_In):
+    """Create a feature database holding at most ``max_size`` features (counted against the app's quota)."""
+
+    model_config = ConfigDict(
+        extra="ignore",
+        json_schema_extra={
+            "examples": [{"name": "Sample-db", "description": "Sample feature database.", "max_size": 1000}]
+        },
+    )
+
+    name: str = Field("", description=f"Free text, at most {NAME_MAX} characters; need not be unique.")
+    description: str = Field("", description=f"Free text, at most {DESCRIPTION_MAX} characters.")
+    max_size: int | None = Field(
+        None, description="Features the database may hold, >= 1; cannot be changed later; counted against "
+        "the app's quota."
+    )
+
+    @field_validator("name")
+    @classmethod
+    def _name(cls, v: str) -> str:
+        return _check_name(v, NAME_MAX, "name")
+
+    @field_validator("description")
+    @classmethod
+    def _description(cls, v: str) -> str:
+        return _check_name(v, DESCRIPTION_MAX, "description")
+
+    @field_validator("max_size", mode="before")
+    @classmethod
+    def _max_size(cls, v: Any) -> Any:
+        if v is None or isinstance(v, bool) or not isinstance(v, int) or v < 1:
+            raise domain_error(fpe.BadMaxSize.internal_code, "max_size must be a positive integer")
+        return v
+
+
+def _check_key(v: str) -> str:
+    if v and not KEY_RE.fullmatch(v):
+        raise domain_error(
+            fpe.BadKey.internal_code, "key must be 1 to 48 characters of A-Z, a-z, 0-9 and '-'"
+        )
+    return v
+
+
+def _check_extra(v: str) -> str:
+    if len(v) > EXTRA_INFO_MAX:
+        raise domain_error(fpe.ExtraInfoTooLong.internal_code, "extra_info is longer than 1024 characters")
+    return v
+
+
+class BatchAddItem(_In):
+    """One image to add, with the user's key and extra_info."""
+
+    image: ImageIn
+    key: str = Field("", description="Optional: [A-Za-z0-9-]{1,48}; need not be unique.", max_length=48)
+    extra_info: str = Field("", description="Optional free string, at most 1024 characters.", max_length=1024)
+
+    @field_validator("key", mode="before")
+    @classmethod
+    def _key(cls, v: Any) -> Any:
+        return _check_key(v) if isinstance(v, str) else v
+
+    @field_validator("extra_info", mode="before")
+    @classmethod
+    def _extra(cls, v: Any) -> Any:
+        return _check_extra(v) if isinstance(v, str) else v
+
+
+class BatchAddRequest(_In):
+    """Batch add: the largest face of each image (1 to 16) becomes one feature."""
+
+    model_config = ConfigDict(
+        extra="ignore",
+        json_schema_extra={
+            "examples": [{"images": [{"image": {"data": _B64}, "key": "emp-000123",
+                                      "extra_info": "{\"name\":\"Alice\"}"}]}]
+        },
+    )
+
+    images: list[BatchAddItem] = Field(description="1 to 16 items.", json_schema_extra={"maxItems": 16})
+
+
+class UpdateExtraInfoRequest(_In):
+    """Replace a feature's extra_info (v1.5.0)."""
+
+    model_config = ConfigDict(
+        extra="ignore", json_schema_extra={"examples": [{"extra_info": "{\"vip\":true}"}]}
+    )
+
+    extra_info: str = Field(description="At most 1024 characters.", max_length=1024)
+
+    @field_validator("extra_info", mode="before")
+    @classmethod
+    def _extra(cls, v: Any) -> Any:
+        return _check_extra(v) if isinstance(v, str) else v
+
+
+class SearchRequest(_In):
+    """1:N search of the largest face in one or more databases."""
+
+    model_config = ConfigDict(
+        extra="ignore",
+        json_schema_extra={
+            "examples": [{"image": {"data": _B64}, "db_ids": ["91309912-cbcf-4985-be08-552363ed6000"],
+                          "top_k": 2, "min_score": 0.8}]
+        },
+    )
+
+    image: ImageIn
+    db_ids: list[str] = Field(description=f"1 to {MAX_DB_IDS} database ids; one batch each, in order.")
+    top_k: int = Field(1, description=f"Hits per database, 1..{MAX_TOP_K}.")
+    min_score: float = Field(
+        0.0, description="Only hits with score >= min_score (0..1); applied before top_k."
+    )
+
+    @field_validator("db_ids")
+    @classmethod
+    def _db_ids(cls, v: list[str]) -> list[str]:
+        if not 1 <= len(v) <= MAX_DB_IDS:
+            raise domain_error(fpe.BadDbIds.internal_code, f"db_ids must list 1 to {MAX_DB_IDS} databases")
+        return v
+
+    @field_validator("top_k")
+    @classmethod
+    def _top_k(cls, v: int) -> int:
+        if not 1 <= v <= MAX_TOP_K:
+            raise domain_error(fpe.BadTopK.internal_code, f"top_k must be between 1 and {MAX_TOP_K}")
+        return v
+
+    @field_validator("min_score")
+    @classmethod
+    def _min_score(cls, v: float) -> float:
+        if not 0.0 <= v <= 1.0:
+            raise domain_error(fpe.BadMinScore.internal_code, "min_score must be between 0 and 1")
+        return v

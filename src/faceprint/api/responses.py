@@ -1,0 +1,311 @@
+"""Response bodies of the Mercury Cloud face OpenAPI v1.5.0 (what the served OpenAPI document shows).
+
+Every body carries ``trace_id`` (32 lowercase hex). Zero values are always emitted, as grpc-gateway does.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field
+
+__all__ = [
+    "ATTRIBUTE_KEYS",
+    "AddedFeature",
+    "AngleOut",
+    "Attributes",
+    "BatchAddResponse",
+    "CompareResponse",
+    "DatabaseResponse",
+    "DetectBatch",
+    "DetectResponse",
+    "ErrorResponse",
+    "FaceOut",
+    "FeatureOut",
+    "FeatureResponse",
+    "GatewayErrorResponse",
+    "InfoResponse",
+    "ListDatabasesResponse",
+    "Occlusion",
+    "PointOut",
+    "QualityFace",
+    "QualityResponse",
+    "QualityScores",
+    "RectangleOut",
+    "SearchBatch",
+    "SearchHit",
+    "SearchResponse",
+    "Status",
+    "TraceOnly",
+    "UpdateExtraInfoResponse",
+]
+
+TRACE = "43bfb9d4c34be7ea91b42f42d522a6a3"
+_RECT = {"top": 96, "left": 178, "width": 110, "height": 110}
+_ATTRS = {
+    "age_lower_limit": 25, "age_up_limit": 32, "st_age": "ST_ADULT", "gender_code": "FEMALE",
+    "mustache_style": "MUSTACHE_STYLE_TYPE_NONE", "respirator_color": "COLOR_TYPE_NONE",
+    "glass_style": "GLASSES_STYLE_TYPE_NONE", "cap_style": "HAT_STYLE_TYPE_NONE",
+    "st_helmet_style": "ST_HELMET_STYLE_TYPE_NONE", "st_expression": "ST_HAPPY", "st_respirator": "",
+}
+FACE_EXAMPLE: dict[str, Any] = {
+    "rectangle": _RECT, "quality": 0.9874657, "angle": {"yaw": -3.2, "pitch": 5.1, "roll": 1.4},
+    "landmarks": [{"x": 205.1, "y": 141.0}, {"x": 222.3, "y": 140.2}, {"x": 262.0, "y": 139.5},
+                  {"x": 245.8, "y": 140.1}, {"x": 233.4, "y": 171.9}],
+    "attributes": _ATTRS,
+}
+_OK = {"code": 0, "message": "Success.", "internal_code": 0}
+_FEATURE = {"feature_id": "8c5f7f2a-3a52-4f2e-9a55-4d1f7b0e2c11", "key": "emp-000123",
+            "extra_info": "{\"name\":\"Alice\"}"}
+#: The guide's attribute keys, in the guide's order.
+ATTRIBUTE_KEYS = tuple(_ATTRS)
+
+
+def _ex(example: dict[str, Any]) -> ConfigDict:
+    return ConfigDict(json_schema_extra={"examples": [example]})
+
+
+class Status(BaseModel):
+    """Per-item status: ``code`` 0 is success; else a gRPC canonical code and Faceprint's internal_code."""
+
+    model_config = _ex(_OK)
+    code: int = 0
+    message: str = "Success."
+    internal_code: int = 0
+
+
+class RectangleOut(BaseModel):
+    """A face box in pixels of the image as displayed (after EXIF orientation)."""
+
+    top: int
+    left: int
+    width: int
+    height: int
+
+
+class AngleOut(BaseModel):
+    """Head pose in degrees: yaw (left/right), pitch (up/down), roll (in-plane, clockwise > 0)."""
+
+    yaw: float = 0.0
+    pitch: float = 0.0
+    roll: float = 0.0
+
+
+class PointOut(BaseModel):
+    x: float
+    y: float
+
+
+class Attributes(BaseModel):
+    """The guide's face attributes with its exact enum spellings. Predictions, not facts."""
+
+    age_lower_limit: int = Field(0, description="Estimated lower bound of the age, years.")
+    age_up_limit: int = Field(0, description="Estimated upper bound of the age, years.")
+    st_age: str = Field("", description="ST_CHILD | ST_ADULT | ST_OLD")
+    gender_code: str = Field("", description="MALE | FEMALE")
+    mustache_style: str = Field("", description="MUSTACHE_STYLE_TYPE_NONE | WHISKERS")
+    respirator_color: str = Field("", description="COLOR_TYPE_NONE (no mask) | COLOR_TYPE_OTHER (mask)")
+    glass_style: str = Field("", description="GLASSES_STYLE_TYPE_NONE | TRANSPARENT_GLASSES | SUNGLASSES")
+    cap_style: str = Field("", description="HAT_STYLE_TYPE_NONE | CAP")
+    st_helmet_style: str = Field("", description="ST_HELMET_STYLE_TYPE_NONE | ST_HELMET")
+    st_expression: str = Field("", description="ST_CALM | ST_HAPPY | ST_ANGRY | ST_SURPRISED | ST_SORROW")
+    st_respirator: str = Field("", description="Reserved, not used (empty).")
+
+
+class FaceOut(BaseModel):
+    """One detected face."""
+
+    model_config = _ex(FACE_EXAMPLE)
+    rectangle: RectangleOut
+    quality: float = Field(description="Detection confidence, 0..1.")
+    angle: AngleOut
+    landmarks: list[PointOut] = Field(
+        description="5 points in image pixels: the person's right eye outer and inner corners, left eye "
+        "outer and inner corners, nose base."
+    )
+    attributes: Attributes
+
+
+class DetectBatch(BaseModel):
+    faces: list[FaceOut] = Field(description="Every face of the image (empty when none, or on error).")
+
+
+class DetectResponse(BaseModel):
+    """``results[i]`` and ``batches[i]`` line up with ``images[i]``."""
+
+    model_config = _ex({"trace_id": TRACE, "results": [_OK], "batches": [{"faces": [FACE_EXAMPLE]}]})
+    trace_id: str
+    results: list[Status]
+    batches: list[DetectBatch]
+
+
+class CompareResponse(BaseModel):
+    """``score`` 0..1, higher is more similar (see docs/api.md for thresholds)."""
+
+    model_config = _ex({"trace_id": TRACE, "score": 0.9815845, "one_face": FACE_EXAMPLE,
+                        "another_face": FACE_EXAMPLE})
+    trace_id: str
+    score: float
+    one_face: FaceOut
+    another_face: FaceOut
+
+
+class QualityScores(BaseModel):
+    distance2center: float = Field(description="Face centre to image centre, 0 far .. 1 centred (ref 0.2..1).")
+    align_score: float = Field(description="Landmark fit, low..high (ref >= 1.0; not bounded to 1).")
+    brightness: float = Field(description="-1 dark .. 1 bright (ref -0.5..0.5).")
+    sharpness: float = Field(description="0 blurred .. 1 sharp (ref 0.8..1).")
+    mouth_open: float = Field(description="0 closed .. 1 open (ref 0..0.4).")
+    missing: float = Field(description="Share of the face inside the image, 1 whole (ref 0.9..1).")
+    size: float = Field(description="Face area / image area, 0..1 (ref 0..0.85).")
+
+
+class Occlusion(BaseModel):
+    occlusion_total: float = Field(description="0 none .. 1 fully occluded (ref 0..0.02).")
+    eye: float = Field(description="0..1 (ref 0).")
+    nose: float = Field(description="0..1 (ref 0).")
+    mouth: float = Field(description="0..1 (ref 0..0.4).")
+    eyebrow: float = Field(description="0..1 (ref 0).")
+    face_line: float = Field(description="Face contour, 0..1 (ref 0..0.1).")
+
+
+class QualityFace(BaseModel):
+    rectangle: RectangleOut
+    angle: AngleOut
+    quality: QualityScores
+    occlusion: Occlusion
+
+
+class QualityResponse(BaseModel):
+    model_config = _ex({
+        "trace_id": TRACE,
+        "face": {"rectangle": _RECT, "angle": {"yaw": -3.2, "pitch": 5.1, "roll": 1.4},
+                 "quality": {"distance2center": 0.93, "align_score": 1.6, "brightness": 0.1, "sharpness": 0.92,
+                             "mouth_open": 0.05, "missing": 1.0, "size": 0.11},
+                 "occlusion": {"occlusion_total": 0.0, "eye": 0.0, "nose": 0.0, "mouth": 0.0, "eyebrow": 0.0,
+                               "face_line": 0.0}},
+        "optimal_rotation_angle": 0,
+    })
+    trace_id: str
+    face: QualityFace
+    optimal_rotation_angle: int = Field(description="0, 90, 180 or 270: clockwise rotation that makes the "
+                                        "face upright.")
+
+
+class DatabaseResponse(BaseModel):
+    model_config = _ex({"trace_id": TRACE, "db_id": "91309912-cbcf-4985-be08-552363ed6000",
+                        "name": "Sample-db", "description": "Sample feature database.",
+                        "object_type": "OBJECT_FACE", "feature_version": 1, "max_size": 1000, "size": 0})
+    trace_id: str
+    db_id: str
+    name: str
+    description: str
+    object_type: str = "OBJECT_FACE"
+    feature_version: int = Field(description="Descriptor model version of the database's features.")
+    max_size: int
+    size: int = Field(description="Features stored now.")
+
+
+class ListDatabasesResponse(BaseModel):
+    model_config = _ex({"trace_id": TRACE, "databases": ["91309912-cbcf-4985-be08-552363ed6000"]})
+    trace_id: str
+    databases: list[str] = Field(description="db_id of each of the app's databases, oldest first.")
+
+
+class TraceOnly(BaseModel):
+    model_config = _ex({"trace_id": TRACE})
+    trace_id: str
+
+
+class FeatureOut(BaseModel):
+    model_config = _ex(_FEATURE)
+    feature_id: str
+    key: str
+    extra_info: str
+
+
+class FeatureResponse(BaseModel):
+    model_config = _ex({"trace_id": TRACE, "feature": _FEATURE})
+    trace_id: str
+    feature: FeatureOut
+
+
+class AddedFeature(BaseModel):
+    feature_id: str = Field(description="Empty when this item failed (see results[i]).")
+    key: str
+    extra_info: str
+    face: FaceOut | None = Field(description="The face the feature was made of (null on failure).")
+
+
+class BatchAddResponse(BaseModel):
+    """``results[i]`` and ``features[i]`` line up with ``images[i]``."""
+
+    model_config = _ex({"trace_id": TRACE, "results": [_OK], "features": [{**_FEATURE, "face": FACE_EXAMPLE}]})
+    trace_id: str
+    results: list[Status]
+    features: list[AddedFeature]
+
+
+class UpdateExtraInfoResponse(BaseModel):
+    model_config = _ex({"trace_id": TRACE, "feature_id": _FEATURE["feature_id"], "extra_info": "{\"vip\":true}"})
+    trace_id: str
+    feature_id: str
+    extra_info: str
+
+
+class SearchHit(BaseModel):
+    feature: FeatureOut
+    score: float = Field(description="0..1, higher is more similar.")
+
+
+class SearchBatch(BaseModel):
+    features: list[SearchHit] = Field(description="Hits with score >= min_score, best first, at most top_k.")
+
+
+class SearchResponse(BaseModel):
+    """``results[i]`` and ``batches[i]`` line up with ``db_ids[i]``; ``face`` is the probe face."""
+
+    model_config = _ex({"trace_id": TRACE, "results": [_OK],
+                        "batches": [{"features": [{"feature": _FEATURE, "score": 0.9915448}]}],
+                        "face": FACE_EXAMPLE})
+    trace_id: str
+    results: list[Status]
+    batches: list[SearchBatch]
+    face: FaceOut
+
+
+class InfoResponse(BaseModel):
+    """Get System Info."""
+
+    model_config = _ex({"trace_id": TRACE, "version": "1.5.0", "server": "faceprint", "server_version": "0.1.0",
+                        "model_version": "dlib-resnet-v1", "feature_version": 1, "app_id":
+                        "abc1a8a7-038f-4f9a-b98a-5b602978b135", "quota": 100000, "quota_used": 1000,
+                        "databases": 1})
+    trace_id: str
+    version: str = Field(description="The Mercury Cloud OpenAPI version served.")
+    server: str
+    server_version: str
+    model_version: str
+    feature_version: int
+    app_id: str
+    quota: int = Field(description="Feature ids the app may reserve (sum of its databases' max_size).")
+    quota_used: int
+    databases: int
+
+
+class ErrorResponse(BaseModel):
+    """Every error other than the gateway's 401s."""
+
+    model_config = _ex({"trace_id": TRACE, "code": 5, "message": "Feature database not found.",
+                        "internal_code": 2002})
+    trace_id: str
+    code: int = Field(description="gRPC canonical code (3, 5, 7, 8, 9, 13, 14).")
+    message: str
+    internal_code: int = Field(description="Faceprint's stable cause number (docs/api.md).")
+
+
+class GatewayErrorResponse(BaseModel):
+    """Kong hmac-auth's 401 body, exactly."""
+
+    model_config = _ex({"message": "HMAC signature does not match"})
+    message: str

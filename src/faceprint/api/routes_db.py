@@ -1,0 +1,172 @@
+"""Feature databases, features, 1:N search and system info."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter
+from fastapi import Path as PathParam
+
+from faceprint import __version__ as server_version
+from faceprint import errors as fpe
+from faceprint.api.context import AppId, Ctx, TraceId
+from faceprint.api.requests import (
+    BatchAddRequest,
+    CreateDatabaseRequest,
+    SearchRequest,
+    UpdateExtraInfoRequest,
+)
+from faceprint.api.responses import (
+    BatchAddResponse,
+    DatabaseResponse,
+    FeatureResponse,
+    InfoResponse,
+    ListDatabasesResponse,
+    SearchResponse,
+    TraceOnly,
+    UpdateExtraInfoResponse,
+)
+from faceprint.api.routes_images import ERRORS
+from faceprint.api.wire import box_of, database_json, face_json, feature_json, status_json
+from faceprint.service import feature_version
+
+__all__ = ["MERCURY_API_VERSION", "router"]
+
+MERCURY_API_VERSION = "1.5.0"
+
+_NOT_FOUND: dict[int | str, dict[str, Any]] = {
+    404: {"model": ERRORS[400]["model"], "description": "Unknown database or feature (code 5)."},
+}
+_FULL: dict[int | str, dict[str, Any]] = {
+    429: {"model": ERRORS[400]["model"], "description": "Quota exceeded (code 8)."},
+}
+
+router = APIRouter(prefix="/openapi/face/v1/{app_id}", responses=ERRORS)
+DbId = PathParam(description="A database id of this app.")
+FeatureId = PathParam(description="A feature id of the database.")
+
+
+@router.post("/databases", response_model=DatabaseResponse, tags=["databases"], responses=_FULL,
+             summary="Create a feature database")
+async def create_database(
+    body: CreateDatabaseRequest, ctx: Ctx, app_id: AppId, trace_id: TraceId
+) -> dict[str, Any]:
+    """``max_size`` is reserved from the app's feature-id quota (429, internal_code 3002, when the quota has
+    less left) and cannot be changed later."""
+    if body.max_size is None:
+        raise fpe.BadMaxSize()
+    db = await ctx.db(ctx.service.create_database, app_id, body.name, body.description, body.max_size)
+    return {"trace_id": trace_id, **database_json(db)}
+
+
+@router.get("/databases", response_model=ListDatabasesResponse, tags=["databases"],
+            summary="List feature databases")
+async def list_databases(ctx: Ctx, app_id: AppId, trace_id: TraceId) -> dict[str, Any]:
+    """The db_id of each database of the app, oldest first."""
+    dbs = await ctx.db(ctx.service.store.list_databases, app_id)
+    return {"trace_id": trace_id, "databases": [d.db_id for d in dbs]}
+
+
+@router.post("/databases/search", response_model=SearchResponse, tags=["search"], responses=_NOT_FOUND,
+             summary="Face search (1:N) in one or more databases")
+async def search(body: SearchRequest, ctx: Ctx, app_id: AppId, trace_id: TraceId) -> dict[str, Any]:
+    """The largest face of ``image`` against each of ``db_ids``: ``batches[i]`` holds the hits of
+    ``db_ids[i]`` with ``score >= min_score`` (applied first), best first, at most ``top_k``;
+    ``results[i]`` its status (an unknown db_id fails only its own batch, code 5). No face: 400, 1201."""
+    face, batches = await ctx.infer(
+        ctx.service.search, app_id, body.db_ids, (body.image.data, box_of(body.image.rectangle)),
+        body.top_k, body.min_score,
+    )
+    ctx.metrics.add_faces("search", 1)
+    results: list[dict[str, Any]] = []
+    out: list[dict[str, Any]] = []
+    for b in batches:
+        if isinstance(b, fpe.FaceprintError):
+            results.append(status_json(b))
+            out.append({"features": []})
+        else:
+            results.append(status_json(None))
+            out.append({"features": [{"feature": feature_json(h.feature), "score": round(h.score, 7)}
+                                     for h in b]})
+    return {"trace_id": trace_id, "results": results, "batches": out, "face": face_json(face)}
+
+
+@router.get("/databases/{db_id}", response_model=DatabaseResponse, tags=["databases"], responses=_NOT_FOUND,
+            summary="Get a feature database")
+async def get_database(ctx: Ctx, app_id: AppId, trace_id: TraceId, db_id: str = DbId) -> dict[str, Any]:
+    db = await ctx.db(ctx.service.store.get_database, app_id, db_id)
+    return {"trace_id": trace_id, **database_json(db)}
+
+
+@router.delete("/databases/{db_id}", response_model=TraceOnly, tags=["databases"], responses=_NOT_FOUND,
+               summary="Delete a feature database and all its features")
+async def delete_database(ctx: Ctx, app_id: AppId, trace_id: TraceId, db_id: str = DbId) -> dict[str, Any]:
+    await ctx.db(ctx.service.store.delete_database, app_id, db_id)
+    return {"trace_id": trace_id}
+
+
+@router.post("/databases/{db_id}/features", response_model=BatchAddResponse, tags=["features"],
+             responses=_NOT_FOUND, summary="Batch add features (1-16 images)")
+async def add_features(
+    body: BatchAddRequest, ctx: Ctx, app_id: AppId, trace_id: TraceId, db_id: str = DbId
+) -> dict[str, Any]:
+    """The largest face of each image becomes one feature with the item's key and extra_info.
+    ``results[i]`` and ``features[i]`` line up with ``images[i]``; a failed item (bad image, no face,
+    database full) has an empty feature_id. Unknown db_id: 404 for the whole request, nothing added."""
+    ctx.service.check_image_count(len(body.images))
+    items = [((it.image.data, box_of(it.image.rectangle)), it.key, it.extra_info) for it in body.images]
+    added = await ctx.infer(ctx.service.add_features, app_id, db_id, items)
+    results: list[dict[str, Any]] = []
+    features: list[dict[str, Any]] = []
+    n = 0
+    for a in added:
+        results.append(status_json(a.error))
+        if a.feature is not None:
+            n += 1
+            features.append({**feature_json(a.feature), "face": face_json(a.face) if a.face else None})
+        else:
+            features.append({"feature_id": "", "key": a.key, "extra_info": a.extra_info, "face": None})
+    ctx.metrics.add_faces("add_features", n)
+    return {"trace_id": trace_id, "results": results, "features": features}
+
+
+@router.get("/databases/{db_id}/features/{feature_id}", response_model=FeatureResponse, tags=["features"],
+            responses=_NOT_FOUND, summary="Get a feature's key and extra_info")
+async def get_feature(
+    ctx: Ctx, app_id: AppId, trace_id: TraceId, db_id: str = DbId, feature_id: str = FeatureId
+) -> dict[str, Any]:
+    f = await ctx.db(ctx.service.store.get_feature, app_id, db_id, feature_id)
+    return {"trace_id": trace_id, "feature": feature_json(f)}
+
+
+@router.delete("/databases/{db_id}/features/{feature_id}", response_model=TraceOnly, tags=["features"],
+               responses=_NOT_FOUND, summary="Delete a feature")
+async def delete_feature(
+    ctx: Ctx, app_id: AppId, trace_id: TraceId, db_id: str = DbId, feature_id: str = FeatureId
+) -> dict[str, Any]:
+    await ctx.db(ctx.service.store.delete_feature, app_id, db_id, feature_id)
+    return {"trace_id": trace_id}
+
+
+@router.post("/databases/{db_id}/features/{feature_id}/extra_info", response_model=UpdateExtraInfoResponse,
+             tags=["features"], responses=_NOT_FOUND, summary="Update a feature's extra_info (v1.5.0)")
+async def update_extra_info(
+    body: UpdateExtraInfoRequest, ctx: Ctx, app_id: AppId, trace_id: TraceId, db_id: str = DbId,
+    feature_id: str = FeatureId,
+) -> dict[str, Any]:
+    """Replaces extra_info (at most 1024 characters); the key is immutable."""
+    f = await ctx.db(ctx.service.store.update_extra_info, app_id, db_id, feature_id, body.extra_info)
+    return {"trace_id": trace_id, "feature_id": f.feature_id, "extra_info": f.extra_info}
+
+
+@router.get("/info", response_model=InfoResponse, tags=["system"], summary="Get system info")
+async def info(ctx: Ctx, app_id: AppId, trace_id: TraceId) -> dict[str, Any]:
+    """The API version served, the descriptor model, and the app's quota."""
+    app = await ctx.db(ctx.service.store.get_app, app_id)
+    dbs = await ctx.db(ctx.service.store.list_databases, app_id)
+    mv = ctx.service.model_version
+    return {
+        "trace_id": trace_id, "version": MERCURY_API_VERSION, "server": "faceprint",
+        "server_version": server_version, "model_version": mv, "feature_version": feature_version(mv),
+        "app_id": app_id, "quota": app.quota, "quota_used": sum(d.max_size for d in dbs), "databases": len(dbs),
+    }

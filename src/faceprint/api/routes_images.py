@@ -1,0 +1,87 @@
+"""Detect, compare and quality: the stateless image APIs."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+from fastapi import APIRouter
+
+from faceprint import errors as fpe
+from faceprint.api.context import AppId, Ctx, TraceId
+from faceprint.api.requests import CompareRequest, DetectRequest, QualityRequest
+from faceprint.api.responses import (
+    CompareResponse,
+    DetectResponse,
+    ErrorResponse,
+    GatewayErrorResponse,
+    QualityResponse,
+)
+from faceprint.api.wire import box_of, face_json, quality_json, status_json
+from faceprint.engine.engine import ImageFaces
+from faceprint.service import FaceService, ImageInput
+
+__all__ = ["ERRORS", "router"]
+
+ERRORS: dict[int | str, dict[str, Any]] = {
+    400: {"model": ErrorResponse, "description": "Invalid argument (code 3); see internal_code."},
+    401: {"model": GatewayErrorResponse, "description": "Kong hmac-auth refusal."},
+    403: {"model": ErrorResponse, "description": "The access key belongs to another app (code 7)."},
+    413: {"model": ErrorResponse, "description": "Request body too large (internal_code 1109)."},
+    500: {"model": ErrorResponse, "description": "Internal error (code 13)."},
+}
+
+router = APIRouter(prefix="/openapi/face/v1/{app_id}", tags=["face"], responses=ERRORS)
+
+
+def _detect_safe(service: FaceService, image: ImageInput) -> ImageFaces | fpe.FaceprintError:
+    try:
+        return service.detect_one(image)
+    except fpe.FaceprintError as e:
+        return e
+
+
+@router.post("/detect", response_model=DetectResponse, summary="Face detection (every face, 1-16 images)")
+async def detect(body: DetectRequest, ctx: Ctx, app_id: AppId, trace_id: TraceId) -> dict[str, Any]:
+    """Detects every face (>= 32 px) of each image. ``results[i]`` and ``batches[i]`` line up with
+    ``images[i]``. An image without a face answers code 0 and ``faces: []``; an image that cannot be read
+    fails only its own ``results[i]``."""
+    ctx.service.check_image_count(len(body.images))
+    outs = await asyncio.gather(
+        *(ctx.infer(_detect_safe, ctx.service, (img.data, box_of(img.rectangle))) for img in body.images)
+    )
+    results: list[dict[str, Any]] = []
+    batches: list[dict[str, Any]] = []
+    n = 0
+    for out in outs:
+        if isinstance(out, fpe.FaceprintError):
+            results.append(status_json(out))
+            batches.append({"faces": []})
+        else:
+            results.append(status_json(None))
+            batches.append({"faces": [face_json(f) for f in out.faces]})
+            n += len(out.faces)
+    ctx.metrics.add_faces("detect", n)
+    return {"trace_id": trace_id, "results": results, "batches": batches}
+
+
+@router.post("/compare", response_model=CompareResponse, summary="Face verification (1:1)")
+async def compare(body: CompareRequest, ctx: Ctx, app_id: AppId, trace_id: TraceId) -> dict[str, Any]:
+    """Compares the largest face of ``one`` with the largest face of ``another``. ``score`` 0..1, higher
+    is more similar. No face in either image: 400, internal_code 1201."""
+    c = await ctx.infer(
+        ctx.service.compare, (body.one.data, box_of(body.one.rectangle)),
+        (body.another.data, box_of(body.another.rectangle)),
+    )
+    ctx.metrics.add_faces("compare", 2)
+    return {"trace_id": trace_id, "score": round(float(c.score), 7), "one_face": face_json(c.one_face),
+            "another_face": face_json(c.another_face)}
+
+
+@router.post("/quality", response_model=QualityResponse, summary="Quality check (largest face)")
+async def quality(body: QualityRequest, ctx: Ctx, app_id: AppId, trace_id: TraceId) -> dict[str, Any]:
+    """Size, angle, brightness, sharpness, occlusion... of the largest face, on the guide's scales, and
+    the clockwise rotation that makes the face upright. No face: 400, internal_code 1201."""
+    q = await ctx.infer(ctx.service.quality, (body.image.data, box_of(body.image.rectangle)))
+    ctx.metrics.add_faces("quality", 1)
+    return {"trace_id": trace_id, **quality_json(q)}
