@@ -1,0 +1,96 @@
+"""Faceprint vs the face_recognition library (same dlib models), same images, same process run.
+
+    pip install --no-deps face_recognition==1.3.0 face_recognition_models==0.3.0   # bench-only
+    python bench/compare_face_recognition.py [--faces DIR] [--threads 1]
+
+For each photo of labels.csv, decoded once (EXIF applied) and given to both as the same RGB array:
+face_recognition's default pipeline (HOG detector with one upsample, 5-point landmarks, ResNet descriptor,
+all faces) vs Faceprint's (detector, own 5-point landmarks, ONNX descriptor, all faces; attributes off,
+as face_recognition has none). Prints faces found (recall by the rules of bench/evaluate.py) and the
+time per image, side by side; also for a one-face 640x480 photo.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+from PIL import Image
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO / "src"))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from evaluate import detection_figures, read_labels  # noqa: E402
+from faceprint.engine import Engine  # noqa: E402
+from faceprint.settings import Settings  # noqa: E402
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--faces", type=Path, default=REPO.parent / "shared" / "faces")
+    ap.add_argument("--threads", type=int, default=1)
+    ap.add_argument("--repeat", type=int, default=15, help="runs of the 640x480 photo")
+    args = ap.parse_args()
+    try:
+        import face_recognition
+    except ImportError:
+        print("face_recognition is not installed: pip install --no-deps face_recognition==1.3.0 "
+              "face_recognition_models==0.3.0", file=sys.stderr)
+        return 2
+    if not (args.faces / "labels.csv").is_file():
+        print(f"no labels.csv in {args.faces}", file=sys.stderr)
+        return 2
+    os.environ.setdefault("OMP_NUM_THREADS", str(args.threads))
+    engine = Engine.from_settings(Settings(inference_threads=args.threads))
+    labels = read_labels(args.faces)
+    rows_fp, rows_fr = [], []
+    t_fp, t_fr = [], []
+    for row in labels:
+        pixels = engine.decode((args.faces / row["file"]).read_bytes())
+        t0 = time.perf_counter()
+        found = engine.detect(pixels, embed=True, attributes=False)
+        t_fp.append((time.perf_counter() - t0) * 1000)
+        t0 = time.perf_counter()
+        locs = face_recognition.face_locations(pixels)
+        face_recognition.face_encodings(pixels, locs)
+        t_fr.append((time.perf_counter() - t0) * 1000)
+        rows_fp.append((row, len(found.faces)))
+        rows_fr.append((row, len(locs)))
+    d_fp, d_fr = detection_figures(rows_fp), detection_figures(rows_fr)
+
+    # the one-face 640x480 photo: a frontal portrait of the set, resized
+    names = {r["file"] for r in labels}
+    src = "fr_obama.jpg" if "fr_obama.jpg" in names else labels[0]["file"]
+    img = Image.open(args.faces / src).convert("RGB").resize((640, 480))
+    arr = np.asarray(img)
+    engine.detect(arr, embed=True, attributes=False)
+    one_fp, one_fr = [], []
+    for _ in range(args.repeat):
+        t0 = time.perf_counter()
+        engine.detect(arr, embed=True, attributes=False)
+        one_fp.append((time.perf_counter() - t0) * 1000)
+        t0 = time.perf_counter()
+        face_recognition.face_encodings(arr, face_recognition.face_locations(arr))
+        one_fr.append((time.perf_counter() - t0) * 1000)
+
+    print(f"{len(labels)} photos of {args.faces}, {args.threads} inference thread(s), {os.cpu_count()} cores")
+    print(f"{'':34s} {'face_recognition':>18s} {'Faceprint':>12s}")
+    for key in ("labelled_faces", "found", "recall", "group_recall", "false_positives",
+                "noface_images_with_detections"):
+        a, b = d_fr[key], d_fp[key]
+        fmt = (lambda v: f"{v:.3f}") if isinstance(a, float) else str
+        print(f"{key:34s} {fmt(a):>18s} {fmt(b):>12s}")
+    print(f"{'ms per image, p50 (set)':34s} {statistics.median(t_fr):18.1f} {statistics.median(t_fp):12.1f}")
+    print(f"{'ms per image, mean (set)':34s} {statistics.mean(t_fr):18.1f} {statistics.mean(t_fp):12.1f}")
+    print(f"{'ms one-face 640x480, p50':34s} {statistics.median(one_fr):18.1f} {statistics.median(one_fp):12.1f}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
