@@ -57,6 +57,9 @@ def _key_lookup(store: FeatureStore, box: SecretBox) -> Any:
 
 
 def _load_engine(settings: Settings) -> Engine | None:
+    if not settings.model_dir.is_dir():
+        log.error("face engine not loaded: no model folder %s (run `faceprint models pull`)", settings.model_dir)
+        return None
     from faceprint.engine import Engine
 
     try:

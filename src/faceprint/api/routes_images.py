@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from fastapi import APIRouter
 
@@ -18,8 +18,10 @@ from faceprint.api.responses import (
     QualityResponse,
 )
 from faceprint.api.wire import box_of, face_json, quality_json, status_json
-from faceprint.engine.engine import ImageFaces
 from faceprint.service import FaceService, ImageInput
+
+if TYPE_CHECKING:
+    from faceprint.engine.engine import ImageFaces
 
 __all__ = ["ERRORS", "router"]
 

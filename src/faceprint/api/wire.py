@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import math
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from faceprint.engine.engine import QualityReport
 from faceprint.engine.types import Box, Face
 from faceprint.errors import FaceprintError
 from faceprint.service import feature_version
 from faceprint.storage.base import Database, Feature
+
+if TYPE_CHECKING:
+    from faceprint.engine.engine import QualityReport
 
 __all__ = ["OK", "box_of", "database_json", "face_json", "feature_json", "quality_json", "rectangle_json"]
 
