@@ -1,9 +1,9 @@
-"""PostgreSQL binary COPY encoding of feature rows and decoding of ``(id, descriptor)`` streams.
+"""Binary encoding of feature rows for PostgreSQL and decoding of stored ``(id, descriptor)`` pairs.
 
-Descriptors travel in pgvector's binary form (int16 dim, int16 unused = 0, dim big-endian float32), inside
-PostgreSQL's binary COPY format: a 19-byte header, then per row an int16 field count and per field an int32
-length and the bytes, then an int16 -1 trailer. Reading ``(id bigint, descriptor vector(128))`` rows yields
-fixed-size records that numpy parses in bulk, without a Python call per row.
+Descriptors travel in pgvector's binary form (int16 dim, int16 unused = 0, dim big-endian float32). Writes
+use PostgreSQL's binary COPY format: a 19-byte header, then per row an int16 field count and per field an
+int32 length and the bytes, then an int16 -1 trailer. Reads fetch ``int8send(id) || vector_send(descriptor)``
+per row: fixed-size records that numpy parses in bulk, without a Python call per row.
 """
 
 from __future__ import annotations
@@ -14,24 +14,14 @@ from collections.abc import Sequence
 import numpy as np
 import numpy.typing as npt
 
-__all__ = ["COPY_HEADER", "COPY_TRAILER", "IdVectorReader", "encode_feature_rows"]
+__all__ = ["COPY_HEADER", "COPY_TRAILER", "decode_id_vectors", "encode_feature_rows"]
 
 DIM = 128
 COPY_HEADER = b"PGCOPY\n\xff\r\n\x00" + struct.pack(">ii", 0, 0)
 COPY_TRAILER = struct.pack(">h", -1)
 
-# One (id bigint, descriptor vector(128)) record of a binary COPY TO stream.
-_RECORD = np.dtype(
-    [
-        ("nfields", ">i2"),
-        ("id_len", ">i4"),
-        ("id", ">i8"),
-        ("vec_len", ">i4"),
-        ("dim", ">i2"),
-        ("unused", ">i2"),
-        ("vec", ">f4", (DIM,)),
-    ]
-)
+# One int8send(id) || vector_send(descriptor) value.
+_ID_VEC = np.dtype([("id", ">i8"), ("dim", ">i2"), ("unused", ">i2"), ("vec", ">f4", (DIM,))])
 _VEC_HEADER = struct.pack(">hh", DIM, 0)
 _VEC_FIELD_LEN = struct.pack(">i", 4 + 4 * DIM)
 
@@ -70,42 +60,12 @@ def encode_feature_rows(
     return b"".join(parts)
 
 
-class IdVectorReader:
-    """Accumulates a binary ``COPY (SELECT id, descriptor ...) TO STDOUT`` stream chunk by chunk and hands
-    back whole records as ``(ids int64 (n,), vectors float32 (n, 128))``."""
-
-    def __init__(self) -> None:
-        self._buf = bytearray()
-        self._header_seen = False
-
-    def feed(
-        self, chunk: bytes | bytearray | memoryview
-    ) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.float32]]:
-        self._buf += chunk
-        if not self._header_seen:
-            if len(self._buf) < len(COPY_HEADER):
-                return _empty()
-            if bytes(self._buf[:11]) != COPY_HEADER[:11]:
-                raise ValueError("not a PostgreSQL binary COPY stream")
-            del self._buf[: len(COPY_HEADER)]
-            self._header_seen = True
-        n = len(self._buf) // _RECORD.itemsize
-        if n == 0:
-            return _empty()
-        recs = np.frombuffer(self._buf, dtype=_RECORD, count=n)
-        if (recs["nfields"] != 2).any() or (recs["dim"] != DIM).any():
-            raise ValueError("unexpected record in the descriptor COPY stream")
-        ids = recs["id"].astype(np.int64)
-        vecs = recs["vec"].astype(np.float32)
-        del recs
-        del self._buf[: n * _RECORD.itemsize]
-        return ids, vecs
-
-    def finish(self) -> None:
-        """Checks that only the trailer is left."""
-        if self._header_seen and bytes(self._buf) not in (COPY_TRAILER, b""):
-            raise ValueError(f"{len(self._buf)} unparsed bytes at the end of the descriptor COPY stream")
-
-
-def _empty() -> tuple[npt.NDArray[np.int64], npt.NDArray[np.float32]]:
-    return np.empty(0, dtype=np.int64), np.empty((0, DIM), dtype=np.float32)
+def decode_id_vectors(buf: bytes) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.float32]]:
+    """Parses concatenated ``int8send(id) || vector_send(descriptor)`` values (128-d) into
+    ``(ids int64 (n,), vectors float32 (n, 128))``."""
+    if len(buf) % _ID_VEC.itemsize:
+        raise ValueError("truncated descriptor stream")
+    recs = np.frombuffer(buf, dtype=_ID_VEC)
+    if (recs["dim"] != DIM).any():
+        raise ValueError(f"a stored descriptor is not {DIM}-dimensional")
+    return recs["id"].astype(np.int64), recs["vec"].astype(np.float32)

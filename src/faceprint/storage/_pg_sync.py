@@ -5,7 +5,7 @@ versions of one database commit in order on every node. A node remembers, per da
 version its index reflects. A search first reads the databases' rows (it must anyway, for tenant and
 model-version checks); where the row's version is ahead, the node applies the missing changes:
 
-* features with ``version`` in ``(known, seen]`` are added (one binary COPY),
+* features with ``version`` in ``(known, seen]`` are added (one query, descriptors in binary),
 * ``fp_feature_deletions`` entries in ``(known, seen]`` are removed.
 
 Both queries are bounded by the version the search saw, so the result is exactly that version's set or,
@@ -21,12 +21,13 @@ import logging
 import threading
 import time
 from collections.abc import Sequence
+from typing import cast
 
 import numpy as np
 import numpy.typing as npt
 import psycopg
 
-from faceprint.storage._pg_codec import IdVectorReader
+from faceprint.storage._pg_codec import decode_id_vectors
 from faceprint.storage.index import VectorIndex
 
 __all__ = ["IndexSync"]
@@ -37,6 +38,7 @@ Conn = psycopg.Connection[tuple[object, ...]]
 
 #: Seconds between sweeps that forget databases deleted through other nodes.
 _SWEEP_EVERY_S = 60.0
+_FETCH_ROWS = 16384
 
 
 class IndexSync:
@@ -72,29 +74,28 @@ class IndexSync:
             elif known < version:
                 self._catch_up(conn, db_id, known, version)
 
-    def _copy_vectors(
-        self, conn: Conn, db_id: str, after: int, upto: int
-    ) -> int:
-        reader = IdVectorReader()
+    def _fetch_vectors(self, conn: Conn, db_id: str, after: int, upto: int) -> int:
+        """Indexes the features of ``db_id`` added in versions ``(after, upto]``; returns how many."""
         n = 0
-        with conn.cursor() as cur, cur.copy(
-            "COPY (SELECT id, descriptor FROM fp_features"
-            " WHERE db_id = %s AND version > %s AND version <= %s) TO STDOUT (FORMAT BINARY)",
-            (db_id, after, upto),
-        ) as copy:
-            for chunk in copy:
-                ids, vecs = reader.feed(chunk)
-                if ids.shape[0]:
-                    self.index.add(db_id, ids.tolist(), vecs)
-                    n += ids.shape[0]
-        reader.finish()
+        # Each row comes back as one bytea (int8send(id) || vector_send(descriptor)) through a binary
+        # cursor: about twice as fast as binary COPY, whose one-message-per-row costs Python time.
+        with conn.cursor(binary=True) as cur:
+            cur.execute(
+                "SELECT int8send(id) || vector_send(descriptor) FROM fp_features"
+                " WHERE db_id = %s AND version > %s AND version <= %s",
+                (db_id, after, upto),
+            )
+            while rows := cur.fetchmany(_FETCH_ROWS):
+                ids, vecs = decode_id_vectors(b"".join(cast(bytes, r[0]) for r in rows))
+                self.index.add(db_id, ids.tolist(), vecs)
+                n += ids.shape[0]
         return n
 
     def _load(self, conn: Conn, db_id: str, version: int) -> None:
         t0 = time.perf_counter()
         self.index.drop(db_id)
         with conn.transaction():
-            n = self._copy_vectors(conn, db_id, -1, version)
+            n = self._fetch_vectors(conn, db_id, -1, version)
         self._versions[db_id] = version
         log.info(
             "PostgreSQL store: loaded %d descriptors of database %s (version %d) in %.0f ms",
@@ -103,7 +104,7 @@ class IndexSync:
 
     def _catch_up(self, conn: Conn, db_id: str, known: int, version: int) -> None:
         with conn.transaction():
-            self._copy_vectors(conn, db_id, known, version)
+            self._fetch_vectors(conn, db_id, known, version)
             rows = conn.execute(
                 "SELECT id FROM fp_feature_deletions WHERE db_id = %s AND version > %s AND version <= %s",
                 (db_id, known, version),
