@@ -12,7 +12,7 @@ import numpy as np
 import numpy.typing as npt
 
 from faceprint import errors as fpe
-from faceprint.storage.base import AccessKey, App, Database, Feature, FaceprintError, Hit, NewFeature, SearchResult
+from faceprint.storage.base import AccessKey, App, Database, FaceprintError, Feature, Hit, NewFeature, SearchResult
 
 
 class MemoryStore:
