@@ -37,7 +37,11 @@ def encode_image(image: ImageInput) -> str:
             return payload
         if len(image) <= 4096 and "\n" not in image:
             path = Path(image).expanduser()
-            if path.is_file():
+            try:
+                is_file = path.is_file()
+            except OSError:  # e.g. a base64 string too long to be a file name
+                is_file = False
+            if is_file:
                 return base64.b64encode(path.read_bytes()).decode("ascii")
         if len(image) >= 16 and _B64_RE.match(image):
             return image

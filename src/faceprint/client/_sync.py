@@ -143,7 +143,7 @@ class Client(ClientBase):
         return self._run(calls.update_extra_info(db_id, feature_id, extra_info))
 
     def search(
-        self, image: ImageInput, db_ids: str | Sequence[str], *, top_k: int = 5, min_score: float = 0.0,
+        self, image: ImageInput, db_ids: str | Sequence[str], *, top_k: int = 1, min_score: float = 0.0,
         rectangle: RectangleInput | None = None,
     ) -> SearchResponse:
         """The ``top_k`` features most similar to the largest face, per database, with
