@@ -175,6 +175,7 @@ def convert_resnet(dat_path: Path, onnx_path: Path) -> None:
     try:
         with os.fdopen(fd, "wb") as fh:
             fh.write(data)
+        os.chmod(tmp, 0o644)  # mkstemp makes it owner-only; the model is not a secret
         os.replace(tmp, onnx_path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
