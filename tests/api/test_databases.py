@@ -201,3 +201,13 @@ def test_openapi_document(client: TestClient) -> None:
         assert schemas[name].get("examples"), name
     assert schemas["BatchAddItem"]["properties"]["image"]["$ref"].endswith("/ImageIn")
     assert client.get("/docs").status_code == 200
+
+
+def test_docs_list_every_internal_code() -> None:
+    from pathlib import Path
+
+    from faceprint.errors import all_error_types
+
+    text = (Path(__file__).resolve().parents[2] / "docs" / "api.md").read_text()
+    for cls in all_error_types():
+        assert f"| {cls.internal_code} | `{cls.__name__}` |" in text, cls.__name__
