@@ -3,8 +3,9 @@
 The profile is JSON ``{"endpoint", "app_id", "access_key", "secret_key"}`` (``api_url`` is accepted for
 ``endpoint``, as Mercury's ``api_parameters.py`` names it), written with mode 0600 by
 ``faceprint configure``. Its path: ``--profile``, else ``$FACEPRINT_PROFILE``, else
-``$XDG_CONFIG_HOME/faceprint/profile.json`` (``~/.config/faceprint/profile.json``). The credentials file
-``faceprint serve`` writes has the same keys, so ``--profile <data_dir>/credentials.json`` works as is.
+``$XDG_CONFIG_HOME/faceprint/profile.json`` (``~/.config/faceprint/profile.json``), else, when that does
+not exist, the ``<data_dir>/credentials.json`` that ``faceprint serve`` writes (same keys, mode 0600; data_dir
+from ``FACEPRINT_DATA_DIR``, default ``./var``), so a local server works with no configuration at all.
 """
 
 from __future__ import annotations
@@ -30,6 +31,7 @@ __all__ = [
     "profile_path",
     "read_profile",
     "resolve",
+    "server_credentials_path",
     "write_profile",
 ]
 
@@ -66,12 +68,31 @@ def default_profile_path() -> Path:
     return config_dir() / "profile.json"
 
 
-def profile_path(explicit: str | None) -> Path:
-    """The profile file to use: ``explicit``, else ``$FACEPRINT_PROFILE``, else the default."""
+def server_credentials_path() -> Path | None:
+    """``<data_dir>/credentials.json`` of the local ``faceprint serve`` (data_dir from ``FACEPRINT_DATA_DIR``,
+    default ``./var``), or None when the settings cannot be read."""
+    try:
+        from faceprint.settings import Settings
+
+        return Path(Settings().data_dir) / "credentials.json"
+    except ValueError:
+        return None
+
+
+def profile_path(explicit: str | None, *, for_reading: bool = True) -> Path:
+    """The profile file: ``explicit``, else ``$FACEPRINT_PROFILE``, else ``~/.config/faceprint/profile.json``;
+    when reading and that does not exist, the credentials file of a local ``faceprint serve`` if it does."""
     if explicit:
         return Path(explicit).expanduser()
     env = os.environ.get("FACEPRINT_PROFILE")
-    return Path(env).expanduser() if env else default_profile_path()
+    if env:
+        return Path(env).expanduser()
+    default = default_profile_path()
+    if for_reading and not default.exists():
+        served = server_credentials_path()
+        if served is not None and served.is_file():
+            return served
+    return default
 
 
 def read_profile(path: Path) -> dict[str, str]:

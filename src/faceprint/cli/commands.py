@@ -25,6 +25,7 @@ import logging
 import os
 import sys
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 from faceprint import errors as fe
@@ -124,9 +125,13 @@ def common_options() -> argparse.ArgumentParser:
 
 def _configure(args: argparse.Namespace) -> int:
     """Write the profile (mode 0600), merging flags and FACEPRINT_* variables into what it holds."""
-    path = _profile.profile_path(args.profile)
+    path = _profile.profile_path(args.profile, for_reading=False)
     try:
         values = _profile.read_profile(path)
+        if args.source:
+            if not Path(args.source).is_file():
+                raise ValueError(f"no such credentials file: {args.source}")
+            values.update(_profile.read_profile(Path(args.source)))
     except ValueError as e:
         note(f"faceprint: error: {e}")
         return EXIT_INVALID
@@ -158,5 +163,7 @@ def register(sub: argparse._SubParsersAction[Any]) -> None:
                        description=_configure.__doc__)
     for flag in ("--endpoint", "--app-id", "--access-key", "--secret-key"):
         p.add_argument(flag, dest=flag[2:].replace("-", "_"))
+    p.add_argument("--from", dest="source", metavar="FILE",
+                   help="take the values of a credentials file, e.g. var/credentials.json of `faceprint serve`")
     p.add_argument("--profile", help="profile file (default ~/.config/faceprint/profile.json)")
     p.set_defaults(func=_configure)
