@@ -33,14 +33,11 @@ class Tenant:
 
 
 def open_test_store(settings: Settings) -> FeatureStore:
-    """The embedded store of ``settings`` (the real one; see _memstore for the interim fallback)."""
-    try:
-        from faceprint.storage.factory import open_store
-    except ImportError:
-        from tests.api._memstore import MemoryStore
+    """The real embedded store of ``settings`` (SQLite in tmp_path)."""
+    from faceprint.storage.factory import open_store
 
-        return MemoryStore()
-    return open_store(settings)
+    store: FeatureStore = open_store(settings)
+    return store
 
 
 def make_tenant(store: FeatureStore, settings: Settings, quota: int = 10_000, name: str = "t") -> Tenant:
