@@ -1,0 +1,157 @@
+"""The embedded store's SQLite schema, its migrations and the row <-> dataclass mapping.
+
+Descriptors are stored as little-endian float32 blobs (512 bytes for 128 values), never pickled.
+``features.row_id`` is an AUTOINCREMENT key: SQLite never hands the same row id out twice, even after the
+highest row is deleted, so the in-memory index can key rows by it without ever confusing a new row with a
+deleted one. ``databases.size`` is kept in the same transaction as every insert and delete, so the size and
+quota checks never need a COUNT over the features.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+
+from faceprint.errors import InternalError
+from faceprint.storage.base import AccessKey, App, Database, Feature
+
+__all__ = [
+    "APP_COLS",
+    "DB_COLS",
+    "FEATURE_COLS",
+    "KEY_COLS",
+    "SCHEMA_VERSION",
+    "Row",
+    "blob_to_vectors",
+    "migrate",
+    "row_to_app",
+    "row_to_database",
+    "row_to_feature",
+    "row_to_key",
+    "vector_to_blob",
+]
+
+#: Migration i (1-based) brings a store from version i-1 to version i. Append, never edit.
+_MIGRATIONS: list[str] = [
+    """
+    CREATE TABLE apps (
+        app_id      TEXT PRIMARY KEY,
+        name        TEXT NOT NULL,
+        quota       INTEGER NOT NULL CHECK (quota >= 0),
+        created_at  REAL NOT NULL
+    );
+    CREATE TABLE access_keys (
+        access_key     TEXT PRIMARY KEY,
+        app_id         TEXT NOT NULL REFERENCES apps(app_id),
+        sealed_secret  BLOB NOT NULL,
+        created_at     REAL NOT NULL,
+        revoked_at     REAL
+    );
+    CREATE INDEX access_keys_app ON access_keys(app_id);
+    CREATE TABLE databases (
+        seq            INTEGER PRIMARY KEY AUTOINCREMENT,
+        db_id          TEXT NOT NULL UNIQUE,
+        app_id         TEXT NOT NULL REFERENCES apps(app_id),
+        name           TEXT NOT NULL,
+        description    TEXT NOT NULL,
+        max_size       INTEGER NOT NULL CHECK (max_size > 0),
+        size           INTEGER NOT NULL DEFAULT 0 CHECK (size >= 0),
+        model_version  TEXT NOT NULL,
+        created_at     REAL NOT NULL
+    );
+    CREATE INDEX databases_app ON databases(app_id);
+    CREATE TABLE features (
+        row_id         INTEGER PRIMARY KEY AUTOINCREMENT,
+        feature_id     TEXT NOT NULL UNIQUE,
+        db_id          TEXT NOT NULL REFERENCES databases(db_id) ON DELETE CASCADE,
+        key            TEXT NOT NULL,
+        extra_info     TEXT NOT NULL,
+        created_at     REAL NOT NULL,
+        model_version  TEXT NOT NULL,
+        vector         BLOB NOT NULL CHECK (length(vector) = 512)
+    );
+    CREATE INDEX features_db ON features(db_id, row_id);
+    """,
+]
+
+SCHEMA_VERSION = len(_MIGRATIONS)
+
+APP_COLS = "app_id, name, quota, created_at"
+KEY_COLS = "access_key, app_id, sealed_secret, created_at, revoked_at"
+DB_COLS = "db_id, app_id, name, description, max_size, size, model_version, created_at"
+FEATURE_COLS = "feature_id, db_id, key, extra_info, model_version, created_at"
+
+
+def migrate(conn: sqlite3.Connection) -> int:
+    """Brings the schema to :data:`SCHEMA_VERSION`; returns the version found before. Raises InternalError
+    for a store written by a newer Faceprint."""
+    conn.execute("CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL)")
+    row = conn.execute("SELECT version FROM schema_version").fetchone()
+    found = 0 if row is None else int(row[0])
+    if found > SCHEMA_VERSION:
+        raise InternalError(f"The store has schema version {found}; this Faceprint knows up to {SCHEMA_VERSION}.")
+    for version in range(found + 1, SCHEMA_VERSION + 1):
+        # executescript commits first; the whole migration then runs as one transaction.
+        conn.executescript(
+            "BEGIN IMMEDIATE;\n"
+            + _MIGRATIONS[version - 1]
+            + "\nDELETE FROM schema_version;\n"
+            + f"INSERT INTO schema_version (version) VALUES ({version});\nCOMMIT;"
+        )
+    return found
+
+
+def vector_to_blob(vector: npt.NDArray[np.float32]) -> bytes:
+    """128 float32 values as 512 little-endian bytes."""
+    return np.asarray(vector, dtype="<f4").tobytes()
+
+
+def blob_to_vectors(blobs: list[bytes]) -> npt.NDArray[np.float32]:
+    """Blobs of :func:`vector_to_blob` as a (n, 128) native float32 array."""
+    flat = np.frombuffer(b"".join(blobs), dtype="<f4")
+    out: npt.NDArray[np.float32] = flat.astype(np.float32).reshape(len(blobs), -1)
+    return out
+
+
+Row = tuple[Any, ...]
+
+
+def row_to_app(r: Row) -> App:
+    return App(app_id=r[0], name=r[1], quota=int(r[2]), created_at=float(r[3]))
+
+
+def row_to_key(r: Row) -> AccessKey:
+    return AccessKey(
+        access_key=r[0],
+        app_id=r[1],
+        sealed_secret=bytes(r[2]),
+        created_at=float(r[3]),
+        revoked_at=None if r[4] is None else float(r[4]),
+    )
+
+
+def row_to_database(r: Row) -> Database:
+    return Database(
+        db_id=r[0],
+        app_id=r[1],
+        name=r[2],
+        description=r[3],
+        max_size=int(r[4]),
+        size=int(r[5]),
+        model_version=r[6],
+        created_at=float(r[7]),
+    )
+
+
+def row_to_feature(r: Row) -> Feature:
+    return Feature(
+        feature_id=r[0],
+        db_id=r[1],
+        key=r[2],
+        extra_info=r[3],
+        model_version=r[4],
+        created_at=float(r[5]),
+    )

@@ -1,0 +1,452 @@
+"""The embedded FeatureStore: one SQLite file (WAL) plus the in-memory :class:`VectorIndex`.
+
+Durability: WAL with ``synchronous=FULL``, so the WAL is fsynced at every commit and a feature that
+:meth:`SqliteStore.add_features` returned survives a kill -9 *and* an OS crash or power cut. (``NORMAL`` in
+WAL mode would survive a killed process, since committed pages sit in the OS page cache, but could lose the
+last commits on an OS crash; the protocol promises "every returned Feature is durable", so FULL it is. Its
+cost is one fsync per add/delete call, not per feature.)
+
+Concurrency: one writer at a time (a lock around each write transaction and the index update that follows
+its commit); readers use their own per-thread connections and never block the writer (WAL). A second process
+opening the same store gets :class:`~faceprint.errors.StoreLocked` (``flock`` on ``<db>.lock``).
+
+Identifiers: app, database and feature ids are UUID4 strings (122 random bits: unique, never reused).
+The index is keyed by ``features.row_id``, an AUTOINCREMENT key SQLite never reuses.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import logging
+import os
+import sqlite3
+import threading
+import time
+import uuid
+from collections.abc import Iterator, Sequence
+from pathlib import Path
+from typing import IO
+
+import numpy as np
+import numpy.typing as npt
+
+from faceprint.errors import (
+    AccessKeyNotFound,
+    AppNotFound,
+    DatabaseFull,
+    DatabaseNotFound,
+    FaceprintError,
+    FeatureNotFound,
+    InvalidRequest,
+    ModelVersionMismatch,
+    QuotaExceeded,
+    StoreLocked,
+    TooManyKeys,
+)
+from faceprint.storage._sqlite_schema import (
+    APP_COLS,
+    DB_COLS,
+    FEATURE_COLS,
+    KEY_COLS,
+    blob_to_vectors,
+    migrate,
+    row_to_app,
+    row_to_database,
+    row_to_feature,
+    row_to_key,
+    vector_to_blob,
+)
+from faceprint.storage.base import (
+    AccessKey,
+    App,
+    Database,
+    Feature,
+    Hit,
+    NewFeature,
+    SearchResult,
+)
+from faceprint.storage.checks import MAX_ACTIVE_KEYS, check_top_k, unit_vector
+from faceprint.storage.index import VectorIndex
+
+__all__ = ["SqliteStore"]
+
+log = logging.getLogger(__name__)
+
+_LOAD_CHUNK = 65_536
+
+
+class SqliteStore:
+    """The embedded :class:`~faceprint.storage.base.FeatureStore` at ``path`` (created if missing).
+
+    Opening rebuilds the search index from the file (about 1-3 s per million features). Raises StoreLocked
+    when another process (or another open SqliteStore) holds the same path.
+    """
+
+    def __init__(self, path: Path, index_threads: int | None = None) -> None:
+        self.path = Path(path)
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self._lock_file = self._acquire_lock(self.path.with_name(self.path.name + ".lock"))
+        self._closed = False
+        self._write_lock = threading.Lock()
+        self._local = threading.local()
+        self._readers: list[sqlite3.Connection] = []
+        self._readers_lock = threading.Lock()
+        self.index = VectorIndex(threads=index_threads)
+        try:
+            self._db = self._connect()
+            found = migrate(self._db)
+            if found:
+                self._load_index()
+        except BaseException:
+            self.close()
+            raise
+
+    # -- plumbing ------------------------------------------------------------------------------
+    @staticmethod
+    def _acquire_lock(lock_path: Path) -> IO[bytes]:
+        f = open(lock_path, "a+b")  # noqa: SIM115 - held open for the store's lifetime
+        try:
+            fcntl.flock(f.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError as exc:
+            f.close()
+            raise StoreLocked(f"The store {lock_path.parent} is already opened by another process.") from exc
+        f.truncate(0)
+        f.write(str(os.getpid()).encode())
+        f.flush()
+        return f
+
+    def _connect(self) -> sqlite3.Connection:
+        conn = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False, timeout=30.0)
+        conn.execute("PRAGMA journal_mode=WAL")
+        conn.execute("PRAGMA synchronous=FULL")
+        conn.execute("PRAGMA foreign_keys=ON")
+        return conn
+
+    def _reader(self) -> sqlite3.Connection:
+        if self._closed:
+            raise RuntimeError("the store is closed")
+        conn: sqlite3.Connection | None = getattr(self._local, "conn", None)
+        if conn is None:
+            conn = self._connect()
+            conn.execute("PRAGMA query_only=ON")
+            self._local.conn = conn
+            with self._readers_lock:
+                self._readers.append(conn)
+        return conn
+
+    @contextlib.contextmanager
+    def _write(self) -> Iterator[sqlite3.Connection]:
+        """One write transaction under the writer lock; the index update after it stays under the lock."""
+        if self._closed:
+            raise RuntimeError("the store is closed")
+        with self._write_lock:
+            self._db.execute("BEGIN IMMEDIATE")
+            try:
+                yield self._db
+            except BaseException:
+                self._db.execute("ROLLBACK")
+                raise
+
+    def _commit(self) -> None:
+        self._db.execute("COMMIT")
+
+    def _load_index(self) -> None:
+        t0 = time.perf_counter()
+        total = 0
+        dbs = self._db.execute("SELECT db_id, size FROM databases ORDER BY seq").fetchall()
+        for db_id, size in dbs:
+            if not size:
+                continue
+            self.index.reserve(db_id, int(size))
+            cur = self._db.execute("SELECT row_id, vector FROM features WHERE db_id = ? ORDER BY row_id", (db_id,))
+            while rows := cur.fetchmany(_LOAD_CHUNK):
+                ids, blobs = zip(*rows, strict=True)
+                self.index.add(db_id, ids, blob_to_vectors(list(blobs)))
+                total += len(rows)
+        log.info("store %s: index of %d features rebuilt in %.2f s", self.path, total, time.perf_counter() - t0)
+
+    def close(self) -> None:
+        """Closes the connections and releases the file lock (idempotent)."""
+        if self._closed:
+            return
+        self._closed = True
+        with self._readers_lock:
+            for conn in self._readers:
+                conn.close()
+            self._readers.clear()
+        db = getattr(self, "_db", None)
+        if db is not None:
+            with self._write_lock:
+                db.close()
+        self._lock_file.close()
+
+    def __enter__(self) -> SqliteStore:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # -- apps and keys -------------------------------------------------------------------------
+    def create_app(self, name: str, quota: int, app_id: str | None = None) -> App:
+        """A new app with a feature-id ``quota`` (>= 0); ``app_id`` defaults to a new UUID4."""
+        if quota < 0:
+            raise ValueError("quota must be >= 0")
+        app = App(app_id=app_id or str(uuid.uuid4()), name=name, quota=quota, created_at=time.time())
+        with self._write() as db:
+            try:
+                db.execute(
+                    f"INSERT INTO apps ({APP_COLS}) VALUES (?, ?, ?, ?)",
+                    (app.app_id, app.name, app.quota, app.created_at),
+                )
+            except sqlite3.IntegrityError as exc:
+                raise InvalidRequest(f"An app with id {app.app_id!r} already exists.") from exc
+            self._commit()
+        return app
+
+    def get_app(self, app_id: str) -> App:
+        row = self._reader().execute(f"SELECT {APP_COLS} FROM apps WHERE app_id = ?", (app_id,)).fetchone()
+        if row is None:
+            raise AppNotFound()
+        return row_to_app(row)
+
+    def list_apps(self) -> list[App]:
+        rows = self._reader().execute(f"SELECT {APP_COLS} FROM apps ORDER BY rowid").fetchall()
+        return [row_to_app(r) for r in rows]
+
+    def add_key(self, app_id: str, access_key: str, sealed_secret: bytes) -> AccessKey:
+        key = AccessKey(access_key, app_id, bytes(sealed_secret), time.time())
+        with self._write() as db:
+            if db.execute("SELECT 1 FROM apps WHERE app_id = ?", (app_id,)).fetchone() is None:
+                raise AppNotFound()
+            (active,) = db.execute(
+                "SELECT COUNT(*) FROM access_keys WHERE app_id = ? AND revoked_at IS NULL", (app_id,)
+            ).fetchone()
+            if active >= MAX_ACTIVE_KEYS:
+                raise TooManyKeys()
+            try:
+                db.execute(
+                    f"INSERT INTO access_keys ({KEY_COLS}) VALUES (?, ?, ?, ?, NULL)",
+                    (key.access_key, key.app_id, key.sealed_secret, key.created_at),
+                )
+            except sqlite3.IntegrityError as exc:
+                raise InvalidRequest("This access key already exists.") from exc
+            self._commit()
+        return key
+
+    def get_key(self, access_key: str) -> AccessKey | None:
+        row = (
+            self._reader().execute(f"SELECT {KEY_COLS} FROM access_keys WHERE access_key = ?", (access_key,)).fetchone()
+        )
+        return None if row is None else row_to_key(row)
+
+    def list_keys(self, app_id: str) -> list[AccessKey]:
+        """The app's keys, active and revoked, oldest first (empty for an unknown app)."""
+        rows = (
+            self._reader()
+            .execute(f"SELECT {KEY_COLS} FROM access_keys WHERE app_id = ? ORDER BY created_at, rowid", (app_id,))
+            .fetchall()
+        )
+        return [row_to_key(r) for r in rows]
+
+    def revoke_key(self, access_key: str) -> None:
+        with self._write() as db:
+            cur = db.execute(
+                "UPDATE access_keys SET revoked_at = COALESCE(revoked_at, ?) WHERE access_key = ?",
+                (time.time(), access_key),
+            )
+            if cur.rowcount == 0:
+                raise AccessKeyNotFound()
+            self._commit()
+
+    # -- databases -----------------------------------------------------------------------------
+    def create_database(self, app_id: str, name: str, description: str, max_size: int, model_version: str) -> Database:
+        if max_size < 1:
+            raise ValueError("max_size must be >= 1")
+        database = Database(
+            db_id=str(uuid.uuid4()),
+            app_id=app_id,
+            name=name,
+            description=description,
+            max_size=max_size,
+            size=0,
+            model_version=model_version,
+            created_at=time.time(),
+        )
+        with self._write() as db:
+            row = db.execute("SELECT quota FROM apps WHERE app_id = ?", (app_id,)).fetchone()
+            if row is None:
+                raise AppNotFound()
+            (reserved,) = db.execute(
+                "SELECT COALESCE(SUM(max_size), 0) FROM databases WHERE app_id = ?", (app_id,)
+            ).fetchone()
+            if reserved + max_size > row[0]:
+                raise QuotaExceeded(
+                    f"The app's feature-id quota is exceeded: {row[0] - reserved} of {row[0]} left, {max_size} asked."
+                )
+            db.execute(
+                f"INSERT INTO databases ({DB_COLS}) VALUES (?, ?, ?, ?, ?, 0, ?, ?)",
+                (database.db_id, app_id, name, description, max_size, model_version, database.created_at),
+            )
+            self._commit()
+        return database
+
+    def list_databases(self, app_id: str) -> list[Database]:
+        """The app's databases, oldest first (empty for an unknown app)."""
+        rows = (
+            self._reader()
+            .execute(f"SELECT {DB_COLS} FROM databases WHERE app_id = ? ORDER BY seq", (app_id,))
+            .fetchall()
+        )
+        return [row_to_database(r) for r in rows]
+
+    def get_database(self, app_id: str, db_id: str) -> Database:
+        return self._get_database(self._reader(), app_id, db_id)
+
+    @staticmethod
+    def _get_database(conn: sqlite3.Connection, app_id: str, db_id: str) -> Database:
+        row = conn.execute(
+            f"SELECT {DB_COLS} FROM databases WHERE db_id = ? AND app_id = ?", (db_id, app_id)
+        ).fetchone()
+        if row is None:
+            raise DatabaseNotFound()
+        return row_to_database(row)
+
+    def delete_database(self, app_id: str, db_id: str) -> None:
+        with self._write() as db:
+            self._get_database(db, app_id, db_id)
+            db.execute("DELETE FROM features WHERE db_id = ?", (db_id,))
+            db.execute("DELETE FROM databases WHERE db_id = ?", (db_id,))
+            self._commit()
+            self.index.drop(db_id)
+
+    # -- features ------------------------------------------------------------------------------
+    def add_features(
+        self, app_id: str, db_id: str, items: Sequence[NewFeature], model_version: str
+    ) -> list[Feature | FaceprintError]:
+        """Adds each item (its vector scaled to unit length); see the protocol. InvalidRequest for a vector
+        that is not 128 finite values."""
+        vectors = [unit_vector(it.vector) for it in items]
+        out: list[Feature | FaceprintError] = []
+        row_ids: list[int] = []
+        added: list[npt.NDArray[np.float32]] = []
+        with self._write() as db:
+            database = self._get_database(db, app_id, db_id)
+            if model_version != database.model_version:
+                raise ModelVersionMismatch(
+                    f"The database holds {database.model_version!r} descriptors, not {model_version!r}."
+                )
+            size = database.size
+            now = time.time()
+            for item, vec in zip(items, vectors, strict=True):
+                if size >= database.max_size:
+                    out.append(DatabaseFull())
+                    continue
+                feature = Feature(str(uuid.uuid4()), db_id, item.key, item.extra_info, model_version, now)
+                cur = db.execute(
+                    "INSERT INTO features (feature_id, db_id, key, extra_info, created_at, model_version, vector)"
+                    " VALUES (?, ?, ?, ?, ?, ?, ?)",
+                    (feature.feature_id, db_id, item.key, item.extra_info, now, model_version, vector_to_blob(vec)),
+                )
+                row_ids.append(int(cur.lastrowid or 0))
+                added.append(vec)
+                out.append(feature)
+                size += 1
+            if added:
+                db.execute("UPDATE databases SET size = ? WHERE db_id = ?", (size, db_id))
+            self._commit()
+            if added:
+                self.index.add(db_id, row_ids, np.stack(added))
+        return out
+
+    def get_feature(self, app_id: str, db_id: str, feature_id: str) -> Feature:
+        conn = self._reader()
+        self._get_database(conn, app_id, db_id)
+        row = conn.execute(
+            f"SELECT {FEATURE_COLS} FROM features WHERE feature_id = ? AND db_id = ?", (feature_id, db_id)
+        ).fetchone()
+        if row is None:
+            raise FeatureNotFound()
+        return row_to_feature(row)
+
+    def delete_feature(self, app_id: str, db_id: str, feature_id: str) -> None:
+        with self._write() as db:
+            self._get_database(db, app_id, db_id)
+            row = db.execute(
+                "SELECT row_id FROM features WHERE feature_id = ? AND db_id = ?", (feature_id, db_id)
+            ).fetchone()
+            if row is None:
+                raise FeatureNotFound()
+            db.execute("DELETE FROM features WHERE row_id = ?", (row[0],))
+            db.execute("UPDATE databases SET size = size - 1 WHERE db_id = ?", (db_id,))
+            self._commit()
+            self.index.remove(db_id, [int(row[0])])
+
+    def update_extra_info(self, app_id: str, db_id: str, feature_id: str, extra_info: str) -> Feature:
+        with self._write() as db:
+            self._get_database(db, app_id, db_id)
+            cur = db.execute(
+                "UPDATE features SET extra_info = ? WHERE feature_id = ? AND db_id = ?",
+                (extra_info, feature_id, db_id),
+            )
+            if cur.rowcount == 0:
+                raise FeatureNotFound()
+            row = db.execute(f"SELECT {FEATURE_COLS} FROM features WHERE feature_id = ?", (feature_id,)).fetchone()
+            self._commit()
+        return row_to_feature(row)
+
+    # -- search --------------------------------------------------------------------------------
+    def search(
+        self,
+        app_id: str,
+        db_ids: Sequence[str],
+        vector: npt.NDArray[np.float32],
+        top_k: int,
+        min_similarity: float,
+        model_version: str,
+    ) -> list[SearchResult]:
+        check_top_k(top_k)
+        query = unit_vector(vector)
+        conn = self._reader()
+        found: dict[str, str] = {}
+        unique = list(dict.fromkeys(db_ids))
+        if unique:
+            marks = ",".join("?" * len(unique))
+            found = dict(
+                conn.execute(
+                    f"SELECT db_id, model_version FROM databases WHERE app_id = ? AND db_id IN ({marks})",
+                    (app_id, *unique),
+                ).fetchall()
+            )
+        slots: list[list[tuple[int, float]] | FaceprintError] = []
+        for db_id in db_ids:
+            if db_id not in found:
+                slots.append(DatabaseNotFound())
+            elif found[db_id] != model_version:
+                slots.append(
+                    ModelVersionMismatch(f"The database holds {found[db_id]!r} descriptors, not {model_version!r}.")
+                )
+            else:
+                slots.append(self.index.search(db_id, query, top_k, min_similarity))
+        features = self._features_by_row(conn, {i for s in slots if isinstance(s, list) for i, _ in s})
+        results: list[SearchResult] = []
+        for slot in slots:
+            if isinstance(slot, FaceprintError):
+                results.append(slot)
+            else:
+                # A row deleted between the index search and this read is simply no longer a hit.
+                results.append([Hit(features[i], sim) for i, sim in slot if i in features])
+        return results
+
+    @staticmethod
+    def _features_by_row(conn: sqlite3.Connection, row_ids: set[int]) -> dict[int, Feature]:
+        out: dict[int, Feature] = {}
+        ids = sorted(row_ids)
+        for start in range(0, len(ids), 500):
+            chunk = ids[start : start + 500]
+            rows = conn.execute(
+                f"SELECT row_id, {FEATURE_COLS} FROM features WHERE row_id IN ({','.join('?' * len(chunk))})",
+                chunk,
+            ).fetchall()
+            out.update((int(r[0]), row_to_feature(r[1:])) for r in rows)
+        return out
