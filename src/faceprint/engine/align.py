@@ -84,9 +84,7 @@ def chip_details(points5: FloatArray, size: int = 150, padding: float = 0.25) ->
     return ChipDetails((cx - w / 2, cy - w / 2, cx + w / 2, cy + w / 2), angle, size)
 
 
-def _rotated_corners(
-    rect: tuple[float, float, float, float], angle: float
-) -> list[tuple[float, float]]:
+def _rotated_corners(rect: tuple[float, float, float, float], angle: float) -> list[tuple[float, float]]:
     """The rectangle's corners tl, tr, bl, br rotated by ``angle`` about its centre (dlib's rotate_point)."""
     left, top, right, bottom = rect
     cx, cy = (left + right) / 2.0, (top + bottom) / 2.0

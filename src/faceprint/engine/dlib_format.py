@@ -50,6 +50,16 @@ _I64 = npt.NDArray[np.int64]
 _INF_EXP, _NINF_EXP, _NAN_EXP = 32000, 32001, 32002
 
 
+def _special(exponent: int) -> float:
+    if exponent == _INF_EXP:
+        return math.inf
+    if exponent == _NINF_EXP:
+        return -math.inf
+    if exponent == _NAN_EXP:
+        return math.nan
+    raise OverflowError(exponent)
+
+
 class DlibReader:
     """A cursor over the bytes of a dlib-serialized object."""
 
@@ -82,36 +92,34 @@ class DlibReader:
         """A dlib scalar float (mantissa, exponent)."""
         mantissa = self.read_int()
         exponent = self.read_int()
-        if exponent == _INF_EXP:
-            return math.inf
-        if exponent == _NINF_EXP:
-            return -math.inf
-        if exponent == _NAN_EXP:
-            return math.nan
-        return math.ldexp(mantissa, exponent)
+        try:
+            return math.ldexp(mantissa, exponent) if exponent < _INF_EXP else _special(exponent)
+        except OverflowError:
+            raise self.fail("bad float") from None
 
     def read_floats(self, count: int) -> _F32:
         """``count`` consecutive dlib scalar floats, as float32 (how dlib stores them in memory)."""
         out = np.empty(count, dtype=np.float64)
         data, pos, end = self.data, self.pos, len(self.data)
         from_bytes, ldexp = int.from_bytes, math.ldexp
-        for i in range(count):
-            if pos + 2 > end:
-                self.pos = pos
-                raise self.fail("unexpected end of file")
-            head = data[pos]
-            n = head & 0x0F
-            m = from_bytes(data[pos + 1 : pos + 1 + n], "little")
-            if head & 0x80:
-                m = -m
-            pos += 1 + n
-            head = data[pos]
-            n = head & 0x0F
-            e = from_bytes(data[pos + 1 : pos + 1 + n], "little")
-            if head & 0x80:
-                e = -e
-            pos += 1 + n
-            out[i] = ldexp(m, e) if e < _INF_EXP else (math.nan if e == _NAN_EXP else math.inf)
+        try:
+            for i in range(count):
+                head = data[pos]
+                n = head & 0x0F
+                m = from_bytes(data[pos + 1 : pos + 1 + n], "little")
+                if head & 0x80:
+                    m = -m
+                pos += 1 + n
+                head = data[pos]
+                n = head & 0x0F
+                e = from_bytes(data[pos + 1 : pos + 1 + n], "little")
+                if head & 0x80:
+                    e = -e
+                pos += 1 + n
+                out[i] = ldexp(m, e) if e < _INF_EXP else _special(e)
+        except (IndexError, OverflowError):
+            self.pos = pos
+            raise self.fail("unexpected end of file or bad float") from None
         if pos > end:
             raise self.fail("unexpected end of file")
         self.pos = pos

@@ -192,9 +192,7 @@ def reference_chips(count: int = 8, seed: int = 0) -> npt.NDArray[np.uint8]:
     return np.clip(chips, 0, 255).astype(np.uint8)
 
 
-def check_against_dlib(
-    onnx_path: Path, dat_path: Path, chips: npt.NDArray[np.uint8] | None = None
-) -> float:
+def check_against_dlib(onnx_path: Path, dat_path: Path, chips: npt.NDArray[np.uint8] | None = None) -> float:
     """Max absolute difference between the ONNX graph's and dlib's raw descriptors.
 
     ``chips``: ``(N, 150, 150, 3)`` uint8 RGB; by default :func:`reference_chips`. Requires the
