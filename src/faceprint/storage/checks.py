@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import numpy as np
 import numpy.typing as npt
 
@@ -9,7 +11,7 @@ from faceprint.errors import BadTopK, InvalidRequest
 from faceprint.storage.base import MAX_TOP_K
 from faceprint.storage.index import DIM
 
-__all__ = ["MAX_ACTIVE_KEYS", "check_top_k", "unit_vector"]
+__all__ = ["MAX_ACTIVE_KEYS", "check_top_k", "unit_vector", "unit_vectors"]
 
 #: Active (not revoked) access keys one app may hold.
 MAX_ACTIVE_KEYS = 2
@@ -30,4 +32,22 @@ def unit_vector(vector: npt.NDArray[np.floating] | npt.ArrayLike) -> npt.NDArray
     if not norm > 0.0 or not np.isfinite(norm):
         raise InvalidRequest(f"A descriptor must be {DIM} finite float32 values, not all zero.")
     out: npt.NDArray[np.float32] = (v / np.float32(norm)).astype(np.float32)
+    return out
+
+
+def unit_vectors(vectors: Sequence[npt.ArrayLike]) -> npt.NDArray[np.float32]:
+    """Many descriptors at once: a (n, 128) float32 array of unit rows (n may be 0). Raises InvalidRequest
+    as :func:`unit_vector` does, for the whole batch."""
+    if not len(vectors):
+        return np.empty((0, DIM), dtype=np.float32)
+    try:
+        m = np.stack([np.asarray(v, dtype=np.float32).reshape(-1) for v in vectors])
+    except ValueError as exc:
+        raise InvalidRequest(f"A descriptor must be {DIM} finite float32 values.") from exc
+    if m.shape[1] != DIM or not np.all(np.isfinite(m)):
+        raise InvalidRequest(f"A descriptor must be {DIM} finite float32 values.")
+    norms = np.linalg.norm(m, axis=1)
+    if not np.all(norms > 0) or not np.all(np.isfinite(norms)):
+        raise InvalidRequest("A descriptor cannot be the zero vector.")
+    out: npt.NDArray[np.float32] = (m / norms[:, None]).astype(np.float32)
     return out

@@ -66,7 +66,7 @@ from faceprint.storage.base import (
     NewFeature,
     SearchResult,
 )
-from faceprint.storage.checks import MAX_ACTIVE_KEYS, check_top_k, unit_vector
+from faceprint.storage.checks import MAX_ACTIVE_KEYS, check_top_k, unit_vector, unit_vectors
 from faceprint.storage.index import VectorIndex
 
 __all__ = ["SqliteStore"]
@@ -326,37 +326,40 @@ class SqliteStore:
     ) -> list[Feature | FaceprintError]:
         """Adds each item (its vector scaled to unit length); see the protocol. InvalidRequest for a vector
         that is not 128 finite values."""
-        vectors = [unit_vector(it.vector) for it in items]
+        vectors = unit_vectors([it.vector for it in items])
         out: list[Feature | FaceprintError] = []
-        row_ids: list[int] = []
-        added: list[npt.NDArray[np.float32]] = []
         with self._write() as db:
             database = self._get_database(db, app_id, db_id)
             if model_version != database.model_version:
                 raise ModelVersionMismatch(
                     f"The database holds {database.model_version!r} descriptors, not {model_version!r}."
                 )
-            size = database.size
+            room = max(0, database.max_size - database.size)
+            take = min(room, len(items))
             now = time.time()
-            for item, vec in zip(items, vectors, strict=True):
-                if size >= database.max_size:
-                    out.append(DatabaseFull())
-                    continue
-                feature = Feature(str(uuid.uuid4()), db_id, item.key, item.extra_info, model_version, now)
-                cur = db.execute(
-                    "INSERT INTO features (feature_id, db_id, key, extra_info, created_at, model_version, vector)"
-                    " VALUES (?, ?, ?, ?, ?, ?, ?)",
-                    (feature.feature_id, db_id, item.key, item.extra_info, now, model_version, vector_to_blob(vec)),
-                )
-                row_ids.append(int(cur.lastrowid or 0))
-                added.append(vec)
-                out.append(feature)
-                size += 1
-            if added:
-                db.execute("UPDATE databases SET size = ? WHERE db_id = ?", (size, db_id))
+            # Row ids are handed out here (one writer holds the file lock and this lock) so the batch can go
+            # in with one executemany; AUTOINCREMENT's sqlite_sequence still records the highest ever used.
+            seq = db.execute("SELECT seq FROM sqlite_sequence WHERE name = 'features'").fetchone()
+            first = (int(seq[0]) if seq else 0) + 1
+            row_ids = list(range(first, first + take))
+            features = [
+                Feature(str(uuid.uuid4()), db_id, it.key, it.extra_info, model_version, now) for it in items[:take]
+            ]
+            db.executemany(
+                "INSERT INTO features (row_id, feature_id, db_id, key, extra_info, created_at, model_version, vector)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                [
+                    (rid, f.feature_id, db_id, f.key, f.extra_info, now, model_version, vector_to_blob(v))
+                    for rid, f, v in zip(row_ids, features, vectors[:take], strict=True)
+                ],
+            )
+            if take:
+                db.execute("UPDATE databases SET size = size + ? WHERE db_id = ?", (take, db_id))
             self._commit()
-            if added:
-                self.index.add(db_id, row_ids, np.stack(added))
+            if take:
+                self.index.add(db_id, row_ids, vectors[:take])
+        out.extend(features)
+        out.extend(DatabaseFull() for _ in range(len(items) - take))
         return out
 
     def get_feature(self, app_id: str, db_id: str, feature_id: str) -> Feature:
