@@ -200,7 +200,11 @@ def test_openapi_document(client: TestClient) -> None:
                  "ErrorResponse"):
         assert schemas[name].get("examples"), name
     assert schemas["BatchAddItem"]["properties"]["image"]["$ref"].endswith("/ImageIn")
-    assert client.get("/docs").status_code == 200
+    page = client.get("/docs")
+    assert page.status_code == 200 and "/openapi.json" in page.text
+    if "/docs-assets/" in page.text:  # swagger-ui-bundle installed: nothing from a CDN
+        assert "cdn." not in page.text
+        assert client.get("/docs-assets/swagger-ui-bundle.js").status_code == 200
 
 
 def test_docs_list_every_internal_code() -> None:

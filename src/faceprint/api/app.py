@@ -19,6 +19,7 @@ from faceprint import errors as fpe
 from faceprint.api import routes_db, routes_images
 from faceprint.api.auth import Credential
 from faceprint.api.context import Context
+from faceprint.api.docs import install_docs
 from faceprint.api.errors import install_handlers
 from faceprint.api.metrics import Metrics
 from faceprint.api.middleware import GatewayMiddleware
@@ -106,12 +107,14 @@ def create_app(
         description="Self-hosted face detection, verification, quality check and 1:N search, serving the "
         f"Mercury Cloud face OpenAPI v1.5.0 (Faceprint {__version__}).\n\n{_AUTH_DOC}",
         lifespan=lifespan,
+        docs_url=None,
     )
     app.state.ctx = ctx
     app.state.settings = settings
     app.include_router(routes_images.router)
     app.include_router(routes_db.router)
     _ops_routes(app, ctx)
+    install_docs(app)
     install_handlers(app)
     app.add_middleware(
         GatewayMiddleware, lookup=_key_lookup(store, box), metrics=metrics,
