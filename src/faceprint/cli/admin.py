@@ -77,6 +77,16 @@ def ensure_first_app(store: FeatureStore, settings: Settings, endpoint: str) -> 
     return cred
 
 
+def _refresh_endpoint(path: Path, endpoint: str) -> None:
+    """Keep credentials.json pointing at this server's current address."""
+    try:
+        data = json.loads(path.read_text())
+    except (OSError, ValueError):
+        return
+    if isinstance(data, dict) and data.get("endpoint") != endpoint:
+        _write_private(path, {**data, "endpoint": endpoint})
+
+
 def _serve(args: argparse.Namespace) -> int:
     import uvicorn
 
@@ -90,11 +100,14 @@ def _serve(args: argparse.Namespace) -> int:
     except FaceprintError as e:
         log.error("%s", e.message)
         return 1
-    endpoint = f"http://{settings.host}:{settings.port}/openapi/face/v1"
+    host = "127.0.0.1" if settings.host in ("0.0.0.0", "::", "") else settings.host
+    endpoint = f"http://{host}:{settings.port}/openapi/face/v1"
     cred = ensure_first_app(store, settings, endpoint)
     creds_path = Path(settings.data_dir) / "credentials.json"
+    if cred is None and creds_path.exists():
+        _refresh_endpoint(creds_path, endpoint)
     _out(f"Faceprint serving the Mercury Cloud face OpenAPI v1.5.0 at {endpoint}")
-    _out(f"  docs:        http://{settings.host}:{settings.port}/docs")
+    _out(f"  docs:        http://{host}:{settings.port}/docs")
     if cred is not None:
         _out("  first app created (the secret is shown once; also in "
              f"{creds_path}, mode 0600):")
