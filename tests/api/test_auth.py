@@ -216,3 +216,23 @@ def test_key_of_app_a_on_app_b_path_is_403(api: Signed, store: object, settings:
     body = r.json()
     assert (body["code"], body["internal_code"]) == (7, 4001)
     assert body["trace_id"] == r.headers["x-trace-id"]
+
+
+def test_body_is_not_signed_without_digest(api: Signed) -> None:
+    """Kong's default (and Mercury's clients): the signature covers x-date and the request-line only, so
+    a body changed in transit is not detected unless the client sends a Digest (see the test above)."""
+    r = api.post("/databases", {"name": "changed-in-transit", "max_size": 5})
+    assert r.status_code == 200 and r.json()["name"] == "changed-in-transit"
+
+
+def test_access_log_line_carries_the_trace_id(api: Signed, caplog: object) -> None:
+    import logging
+
+    import pytest
+
+    assert isinstance(caplog, pytest.LogCaptureFixture)
+    with caplog.at_level(logging.INFO, logger="faceprint.access"):
+        r = api.get("/databases")
+    tid = r.json()["trace_id"]
+    lines = [rec.getMessage() for rec in caplog.records if rec.name == "faceprint.access"]
+    assert any(f"trace_id={tid}" in line and " 200 " in line and api.tenant.app_id in line for line in lines)
