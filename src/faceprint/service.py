@@ -107,9 +107,21 @@ class FaceService:
         self, app_id: str, db_id: str, items: Sequence[tuple[ImageInput, str, str]]
     ) -> list[AddedItem]:
         """Largest face of each image -> one feature. The database is checked before any inference;
-        per-item failures (bad image, no face, database full) fail only their item."""
+        per-item failures (bad image, no face, database full) fail only their item. (The API runs the
+        same three steps with the embedding split over its inference pool.)"""
         self.store.get_database(app_id, db_id)
-        embedded = self.engine.embed_many([img for img, _, _ in items])
+        embedded = self.embed_images([img for img, _, _ in items])
+        return self.store_features(app_id, db_id, items, embedded)
+
+    def embed_images(self, images: Sequence[ImageInput]) -> list[tuple[Face, ImageFaces] | fpe.FaceprintError]:
+        """The largest face of each image with its descriptor, or the image's error, in order."""
+        return list(self.engine.embed_many(list(images)))
+
+    def store_features(
+        self, app_id: str, db_id: str, items: Sequence[tuple[ImageInput, str, str]],
+        embedded: Sequence[tuple[Face, ImageFaces] | fpe.FaceprintError],
+    ) -> list[AddedItem]:
+        """Store the items whose face was embedded, in one store call; one answer per item, in order."""
         out: list[AddedItem | None] = [None] * len(items)
         to_store: list[tuple[int, Face, NewFeature]] = []
         for i, ((_, key, extra), res) in enumerate(zip(items, embedded, strict=True)):

@@ -26,6 +26,8 @@ class Context:
     service: FaceService
     pool: ThreadPoolExecutor
     metrics: Metrics
+    #: Threads of the inference pool.
+    workers: int
 
     async def infer(self, fn: Callable[..., T], *args: Any) -> T:
         """Run engine work in the inference pool (sized to the cores), never on the event loop."""

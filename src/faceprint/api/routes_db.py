@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 from fastapi import APIRouter
@@ -115,7 +116,15 @@ async def add_features(
     database full) has an empty feature_id. Unknown db_id: 404 for the whole request, nothing added."""
     ctx.service.check_image_count(len(body.images))
     items = [((it.image.data, box_of(it.image.rectangle)), it.key, it.extra_info) for it in body.images]
-    added = await ctx.infer(ctx.service.add_features, app_id, db_id, items)
+    await ctx.db(ctx.service.store.get_database, app_id, db_id)  # 404 before any inference
+    # split the images over the inference pool so one request uses every core
+    n_chunks = min(len(items), ctx.workers)
+    chunks = [[img for img, _, _ in items[i::n_chunks]] for i in range(n_chunks)]
+    parts = await asyncio.gather(*(ctx.infer(ctx.service.embed_images, c) for c in chunks))
+    embedded: list[Any] = [None] * len(items)
+    for i, part in enumerate(parts):
+        embedded[i::n_chunks] = part
+    added = await ctx.db(ctx.service.store_features, app_id, db_id, items, embedded)
     results: list[dict[str, Any]] = []
     features: list[dict[str, Any]] = []
     n = 0
