@@ -108,26 +108,32 @@ class FeatureStore(Protocol):
     """What the API needs from a storage backend. Implementations are thread-safe."""
 
     # -- apps and keys -------------------------------------------------------------------------
-    def create_app(self, name: str, quota: int, app_id: str | None = None) -> App: ...
+    def create_app(self, name: str, quota: int, app_id: str | None = None) -> App:
+        """A new app (``app_id``: a new unique id when None). Raises InvalidRequest if app_id exists."""
+        ...
 
     def get_app(self, app_id: str) -> App:
         """Raises AppNotFound."""
         ...
 
-    def list_apps(self) -> list[App]: ...
+    def list_apps(self) -> list[App]:
+        """Every app, oldest first."""
+        ...
 
     def add_key(self, app_id: str, access_key: str, sealed_secret: bytes) -> AccessKey:
-        """Raises AppNotFound, TooManyKeys (more than 2 active)."""
+        """Raises AppNotFound, TooManyKeys (more than 2 active), InvalidRequest (access_key exists)."""
         ...
 
     def get_key(self, access_key: str) -> AccessKey | None:
         """The key (active or revoked) or None."""
         ...
 
-    def list_keys(self, app_id: str) -> list[AccessKey]: ...
+    def list_keys(self, app_id: str) -> list[AccessKey]:
+        """The app's keys, active and revoked, oldest first; empty for an unknown app."""
+        ...
 
     def revoke_key(self, access_key: str) -> None:
-        """Raises AccessKeyNotFound."""
+        """Marks the key revoked (revoking twice keeps the first time). Raises AccessKeyNotFound."""
         ...
 
     # -- databases -----------------------------------------------------------------------------
@@ -138,7 +144,7 @@ class FeatureStore(Protocol):
         ...
 
     def list_databases(self, app_id: str) -> list[Database]:
-        """The app's databases, oldest first."""
+        """The app's databases, oldest first; empty for an unknown app."""
         ...
 
     def get_database(self, app_id: str, db_id: str) -> Database:
@@ -155,7 +161,9 @@ class FeatureStore(Protocol):
     ) -> list[Feature | FaceprintError]:
         """Adds each item; one answer per item, in order. An item beyond max_size gets DatabaseFull
         (the others still go in). Raises DatabaseNotFound for the whole call, ModelVersionMismatch
-        when model_version differs from the database's. Every returned Feature is durable."""
+        when model_version differs from the database's, InvalidRequest when a vector is not 128 finite
+        values or is zero. Every returned Feature is durable. Each item becomes a new feature with a new,
+        never reused feature_id (the same vector twice gives two features; keys need not be unique)."""
         ...
 
     def get_feature(self, app_id: str, db_id: str, feature_id: str) -> Feature:
@@ -181,7 +189,8 @@ class FeatureStore(Protocol):
         model_version: str,
     ) -> list[SearchResult]:
         """For each db_id, the hits with ``similarity >= min_similarity``, best first, at most top_k
-        (``1 <= top_k <= MAX_TOP_K``). Exact. A db_id that is unknown (or another app's) yields
+        (``1 <= top_k <= MAX_TOP_K``, else BadTopK). Exact (as a float32 brute force; near-ties within
+        float32 rounding may come in either order). A db_id that is unknown (or another app's) yields
         DatabaseNotFound in its own slot; a database of another model version yields
         ModelVersionMismatch in its slot."""
         ...
