@@ -5,13 +5,16 @@ from __future__ import annotations
 import socket
 import threading
 import time
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import uvicorn
 
+from faceprint.secrets import SecretBox, new_access_key, new_secret_key
 from faceprint.settings import Settings
-from tests.api.conftest import Tenant, make_tenant, open_test_store
+from faceprint.storage.base import FeatureStore
+from faceprint.storage.factory import open_store
 
 __all__ = ["PHOTOS", "PREFIX", "Tenant", "ThreadedServer", "make_settings", "make_tenant", "open_test_store"]
 
@@ -29,6 +32,28 @@ PHOTOS = {
 #: Another photo of Matt Damon, and an image without a face.
 DAMON_2 = "deepface_img30.jpg"
 NO_FACE = "skimage_coffee.png"
+
+
+@dataclass
+class Tenant:
+    """An app with one key pair (the plain secret, as a client holds it)."""
+
+    app_id: str
+    access_key: str
+    secret: str
+
+
+def open_test_store(settings: Settings) -> FeatureStore:
+    """The real embedded store of ``settings`` (SQLite under its data_dir)."""
+    store: FeatureStore = open_store(settings)
+    return store
+
+
+def make_tenant(store: FeatureStore, settings: Settings, quota: int = 10_000, name: str = "t") -> Tenant:
+    app = store.create_app(name, quota)
+    ak, sk = new_access_key(), new_secret_key()
+    store.add_key(app.app_id, ak, SecretBox.from_settings(settings).seal(ak, sk))
+    return Tenant(app.app_id, ak, sk)
 
 
 def make_settings(tmp: Path, model_dir: Path | None = None) -> Settings:

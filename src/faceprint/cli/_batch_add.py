@@ -134,6 +134,7 @@ class Journal:
 
 @dataclass(slots=True)
 class _Pending:
+    index: int
     path: Path
     sha256: str
     data: bytes
@@ -142,25 +143,25 @@ class _Pending:
 
 
 def _pending(files: list[Path], journal: Journal, force: bool, key_mode: str, key: str, extra_info: str,
-             extra_mode: str) -> Iterator[_Pending | Outcome]:
+             extra_mode: str) -> Iterator[tuple[int, _Pending | Outcome]]:
     seen: dict[str, str] = {}
-    for path in files:
+    for i, path in enumerate(files):
         try:
             data = path.read_bytes()
         except OSError as e:
-            yield Outcome(str(path), "", "failed", message=f"cannot read: {e.strerror or e}", code=3)
+            yield i, Outcome(str(path), "", "failed", message=f"cannot read: {e.strerror or e}", code=3)
             continue
         sha = hashlib.sha256(data).hexdigest()
         done = None if force else journal.get(sha)
         if done is not None:
-            yield Outcome(str(path), sha, "skipped", done.get("feature_id", ""), done.get("key", ""),
-                          message="already added")
+            yield i, Outcome(str(path), sha, "skipped", done.get("feature_id", ""), done.get("key", ""),
+                             message="already added")
         elif sha in seen:
-            yield Outcome(str(path), sha, "skipped", message=f"same photo as {seen[sha]}")
+            yield i, Outcome(str(path), sha, "skipped", message=f"same photo as {seen[sha]}")
         else:
             seen[sha] = str(path)
             info = path.name if extra_mode == "filename" else extra_info
-            yield _Pending(path, sha, data, key_for(path, key_mode, key), info)
+            yield i, _Pending(i, path, sha, data, key_for(path, key_mode, key), info)
 
 
 def add_files(
@@ -178,12 +179,13 @@ def add_files(
     on_outcome: Callable[[Outcome], None] = lambda o: None,
 ) -> list[Outcome]:
     """Add ``files`` to ``db_id`` in batches of ``batch_size``; every file gets one :class:`Outcome`
-    (passed to ``on_outcome`` as soon as it is known). A batch refused as a whole for a bad argument fails
-    its files and the run goes on; any other error (unknown database, auth, server down) propagates."""
-    outcomes: list[Outcome] = []
+    (passed to ``on_outcome`` as soon as it is known; returned in the order of ``files``). A batch refused
+    as a whole for a bad argument fails its files and the run goes on; any other error (unknown database,
+    auth, server down) propagates."""
+    outcomes: list[tuple[int, Outcome]] = []
 
-    def report(o: Outcome) -> None:
-        outcomes.append(o)
+    def report(index: int, o: Outcome) -> None:
+        outcomes.append((index, o))
         on_outcome(o)
 
     batch: list[_Pending] = []
@@ -198,7 +200,7 @@ def add_files(
             if not isinstance(e, InvalidArgument):
                 raise
             for p in batch:
-                report(Outcome(str(p.path), p.sha256, "failed", key=p.key, message=e.message, code=e.code,
+                report(p.index, Outcome(str(p.path), p.sha256, "failed", key=p.key, message=e.message, code=e.code,
                                internal_code=e.internal_code))
             batch.clear()
             return
@@ -214,16 +216,16 @@ def add_files(
         done += [Outcome(str(p.path), p.sha256, "failed", key=p.key, message="no result", code=13)
                  for p in batch[len(pairs):]]
         journal.record([o for o in done if o.outcome == "added"])  # before anything else can interrupt
-        for o in done:
-            report(o)
+        for p, o in zip(batch, done, strict=True):
+            report(p.index, o)
         batch.clear()
 
-    for item in _pending(files, journal, force, key_mode, key, extra_info, extra_mode):
+    for index, item in _pending(files, journal, force, key_mode, key, extra_info, extra_mode):
         if isinstance(item, Outcome):
-            report(item)
+            report(index, item)
             continue
         batch.append(item)
         if len(batch) >= batch_size:
             flush()
     flush()
-    return outcomes
+    return [o for _, o in sorted(outcomes, key=lambda t: t[0])]
