@@ -155,7 +155,7 @@ def bench_sqlite(data: Vecs, queries: Vecs, exact_rows: list[list[int]]) -> dict
         return None
     out: dict[str, Any] = {}
     with tempfile.TemporaryDirectory() as tmp:
-        store = SqliteStore(Path(tmp))
+        store = SqliteStore(Path(tmp) / "faceprint.db")
         app = store.create_app("bench", quota=data.shape[0] + 1000).app_id
         db = store.create_database(app, "bench", "", data.shape[0] + 1000, MODEL).db_id
         ids, secs = fill(store, app, db, data)
@@ -181,29 +181,35 @@ def main() -> None:
     sizes = [20_000] if args.quick else (args.n or [100_000])
     nq = 50 if args.quick else args.queries
     print(f"# {platform.processor() or platform.machine()}, {os.cpu_count()} CPUs, Python {platform.python_version()}")
-    rows: list[tuple[int, str, dict[str, Any]]] = []
+    cols = ["add/s", "cold load s", "search p50", "search p95", "churn p50", "churn p95", "recall@10",
+            "pgvector SQL p50"]
+    print("| N | store | " + " | ".join(cols) + " |")
+    print("|---" * (len(cols) + 2) + "|", flush=True)
+
+    def row(n: int, name: str, res: dict[str, Any]) -> None:
+        cells = []
+        for c in cols:
+            v = res.get(c)
+            if v is None:
+                cells.append("-")
+            elif c == "add/s":
+                cells.append(f"{v:,.0f}")
+            elif "recall" in c or c.endswith(" s"):
+                cells.append(f"{v:.3f}")
+            else:
+                cells.append(f"{v:.2f} ms")
+        print(f"| {n:,} | {name} | " + " | ".join(cells) + " |", flush=True)
+
     for n in sizes:
         data = clustered(n, seed=1)
         queries = queries_for(data, nq, seed=2)
         exact_rows = [list(np.argsort(-(data @ q), kind="stable")[:10]) for q in queries]
         with pg_url(args.url) as url:
-            rows.append((n, "postgres", bench_postgres(url, data, queries, exact_rows, args.sql_queries)))
+            row(n, "postgres", bench_postgres(url, data, queries, exact_rows, args.sql_queries))
         if not args.no_sqlite:
             res = bench_sqlite(data, queries, exact_rows)
             if res is not None:
-                rows.append((n, "sqlite", res))
-    cols = ["add/s", "cold load s", "search p50", "search p95", "churn p50", "churn p95", "recall@10",
-            "pgvector SQL p50"]
-    print("| N | store | " + " | ".join(cols) + " |")
-    print("|---" * (len(cols) + 2) + "|")
-    for n, name, res in rows:
-        cells = []
-        for c in cols:
-            v = res.get(c)
-            cells.append("-" if v is None else (f"{v:,.0f}" if c == "add/s" else f"{v:.3f}" if "recall" in c
-                                                 or c.endswith(" s") else f"{v:.2f} ms"))
-        print(f"| {n:,} | {name} | " + " | ".join(cells) + " |")
-
+                row(n, "sqlite", res)
 
 if __name__ == "__main__":
     main()

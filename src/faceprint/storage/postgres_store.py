@@ -29,7 +29,6 @@ from psycopg_pool import ConnectionPool
 from faceprint.errors import (
     AccessKeyNotFound,
     AppNotFound,
-    BadTopK,
     DatabaseFull,
     DatabaseNotFound,
     FaceprintError,
@@ -39,11 +38,10 @@ from faceprint.errors import (
     QuotaExceeded,
     TooManyKeys,
 )
-from faceprint.storage._pg_codec import DIM, encode_feature_rows
+from faceprint.storage._pg_codec import encode_feature_rows
 from faceprint.storage._pg_schema import migrate
 from faceprint.storage._pg_sync import IndexSync
 from faceprint.storage.base import (
-    MAX_TOP_K,
     AccessKey,
     App,
     Database,
@@ -52,13 +50,11 @@ from faceprint.storage.base import (
     NewFeature,
     SearchResult,
 )
+from faceprint.storage.checks import MAX_ACTIVE_KEYS, check_top_k, unit_vector, unit_vectors
 
-__all__ = ["MAX_ACTIVE_KEYS", "PostgresStore"]
+__all__ = ["PostgresStore"]
 
 log = logging.getLogger(__name__)
-
-#: Active access keys an app may hold at once.
-MAX_ACTIVE_KEYS = 2
 
 Conn = psycopg.Connection[tuple[Any, ...]]
 
@@ -99,16 +95,6 @@ def _row_id(feature_id: str) -> int | None:
     if not feature_id.isascii() or not feature_id.isdigit() or len(feature_id) > 18:
         return None
     return int(feature_id)
-
-
-def _unit_vectors(items: Sequence[NewFeature]) -> npt.NDArray[np.float32]:
-    vecs = np.empty((len(items), DIM), dtype=np.float32)
-    for i, item in enumerate(items):
-        v = np.asarray(item.vector, dtype=np.float32).reshape(-1)
-        if v.shape[0] != DIM or not np.isfinite(v).all():
-            raise InvalidRequest(f"A descriptor must be {DIM} finite float32 values.")
-        vecs[i] = v
-    return vecs
 
 
 class PostgresStore:
@@ -295,7 +281,7 @@ class PostgresStore:
     def add_features(
         self, app_id: str, db_id: str, items: Sequence[NewFeature], model_version: str
     ) -> list[Feature | FaceprintError]:
-        vecs = _unit_vectors(items)
+        vecs = unit_vectors([it.vector for it in items])
         with self._pool.connection() as conn, conn.transaction():
             max_size, size, db_model, version = self._lock_database(conn, app_id, db_id)
             if db_model != model_version:
@@ -397,11 +383,8 @@ class PostgresStore:
         min_similarity: float,
         model_version: str,
     ) -> list[SearchResult]:
-        if not 1 <= top_k <= MAX_TOP_K:
-            raise BadTopK(f"top_k must be 1..{MAX_TOP_K}.")
-        q = np.asarray(vector, dtype=np.float32).reshape(-1)
-        if q.shape[0] != DIM or not np.isfinite(q).all():
-            raise InvalidRequest(f"A descriptor must be {DIM} finite float32 values.")
+        check_top_k(top_k)
+        q = unit_vector(vector)
         with self._pool.connection() as conn:
             rows = self._all(
                 conn,
