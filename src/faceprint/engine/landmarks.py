@@ -63,6 +63,18 @@ def _round_half_up(x: _F64) -> npt.NDArray[np.int64]:
     return np.floor(x + 0.5).astype(np.int64)
 
 
+def _leaf_table(n_splits: int) -> npt.NDArray[np.int64]:
+    """Leaf reached in a complete tree for every combination of its split outcomes (bit i: split i goes left)."""
+    masks = np.arange(1 << n_splits, dtype=np.int64)
+    node = np.zeros_like(masks)
+    while True:
+        inner = node < n_splits
+        if not inner.any():
+            return node - n_splits
+        left = (masks >> np.minimum(node, n_splits - 1)) & 1
+        node = np.where(inner, 2 * node + 2 - left, node)
+
+
 class ShapePredictor:
     """The 5 face landmarks of dlib's ``shape_predictor_5_face_landmarks.dat``.
 
@@ -74,19 +86,48 @@ class ShapePredictor:
         self.model: ShapePredictorModel = read_shape_predictor(Path(model_path))
         m = self.model
         self._initial = m.initial_shape.reshape(-1, 2)
-        self._init64 = self._initial.astype(np.float64)
+        init = self._initial.astype(np.float64)
+        self._init_centred = init - init.sum(axis=0) / init.shape[0]
+        self._init_sigma = float(np.sum(self._init_centred**2)) / init.shape[0]
         n_levels, n_trees, n_splits = m.split_idx1.shape
-        self._depth = int(np.log2(n_splits + 1))
-        self._tree_base = np.arange(n_trees) * n_splits
+        self._n_splits = n_splits
         self._leaf_base = np.arange(n_trees) * (n_splits + 1)
-        self._idx1 = m.split_idx1.reshape(n_levels, -1)
-        self._idx2 = m.split_idx2.reshape(n_levels, -1)
-        self._thresh = m.split_thresh.reshape(n_levels, -1)
-        self._leaves = m.leaves.reshape(n_levels, n_trees * (n_splits + 1), -1)
+        # (levels, 2P, trees * leaves): a level's chosen leaves come out as contiguous rows per coordinate.
+        self._leaves_t = np.ascontiguousarray(m.leaves.reshape(n_levels, n_trees * (n_splits + 1), -1).swapaxes(1, 2))
+        # With at most 15 splits per tree, the leaf is a table lookup on the packed split outcomes.
+        self._table = _leaf_table(n_splits) if n_splits <= 15 else None
+        self._bits = (1 << np.arange(n_splits)).astype(np.float32)  # exact: sums stay below 2**24
+        self._tree_base = np.arange(n_trees) * n_splits
 
     @property
     def num_parts(self) -> int:
         return self.model.num_parts
+
+    def _tform(self, shape: npt.NDArray[np.float32]) -> npt.NDArray[np.float32]:
+        """The 2x2 part of the similarity from the initial shape to ``shape``, as float32 (dlib's cast).
+
+        The closed form of Umeyama's solution in 2-D: with ``cov = [[a, b], [c, d]]``, scale x rotation
+        is ``[[a + d, b - c], [c - b, a + d]] / sigma``, whatever the sign of det(cov).
+        """
+        cur = shape.astype(np.float64)
+        cur -= cur.sum(axis=0) / cur.shape[0]
+        cov = (cur.T @ self._init_centred) / cur.shape[0]
+        p = (cov[0, 0] + cov[1, 1]) / self._init_sigma
+        q = (cov[1, 0] - cov[0, 1]) / self._init_sigma
+        return np.array([[p, -q], [q, p]], dtype=np.float32)
+
+    def _leaves_reached(self, lvl: int, feats: npt.NDArray[np.float32]) -> npt.NDArray[np.int64]:
+        m = self.model
+        go_left = (feats[m.split_idx1[lvl]] - feats[m.split_idx2[lvl]]) > m.split_thresh[lvl]  # (T, S)
+        if self._table is not None:
+            leaves: npt.NDArray[np.int64] = self._table[(go_left.astype(np.float32) @ self._bits).astype(np.int64)]
+            return leaves
+        flat = go_left.ravel()
+        node = np.zeros(go_left.shape[0], dtype=np.int64)
+        for _ in range(int(np.log2(self._n_splits + 1))):
+            node = 2 * node + 2 - flat[self._tree_base + node]
+        result: npt.NDArray[np.int64] = node - self._n_splits
+        return result
 
     def predict(self, image: RGBImage, box: Box, *, subpixel: bool = False) -> FloatArray:
         """Landmarks of the face in ``box``: ``(P, 2)`` float32 pixel coordinates (x, y).
@@ -105,12 +146,12 @@ class ShapePredictor:
         sx, sy = float(box.width) - 1.0, float(box.height) - 1.0
         shape = self._initial.copy()  # (P, 2) float32
         for lvl in range(m.anchor_idx.shape[0]):
-            # Where this level's feature pixels are, relative to the current shape.
-            tm, _ = similarity_transform(self._init64, shape.astype(np.float64))
-            t32 = tm.astype(np.float32)
+            # Where this level's feature pixels are, relative to the current shape (float32, as dlib).
+            t32 = self._tform(shape)
             d = m.deltas[lvl]
-            px = (t32[0, 0] * d[:, 0] + t32[0, 1] * d[:, 1]) + shape[m.anchor_idx[lvl], 0]
-            py = (t32[1, 0] * d[:, 0] + t32[1, 1] * d[:, 1]) + shape[m.anchor_idx[lvl], 1]
+            anchor = shape[m.anchor_idx[lvl]]
+            px = (t32[0, 0] * d[:, 0] + t32[0, 1] * d[:, 1]) + anchor[:, 0]
+            py = (t32[1, 0] * d[:, 0] + t32[1, 1] * d[:, 1]) + anchor[:, 1]
             xi = _round_half_up(left + sx * px.astype(np.float64))
             yi = _round_half_up(top + sy * py.astype(np.float64))
             inside = (xi >= 0) & (xi < w) & (yi >= 0) & (yi < h)
@@ -119,16 +160,10 @@ class ShapePredictor:
             if pix.ndim == 2:
                 pix = pix.astype(np.int32).sum(axis=1) // 3
             feats[inside] = pix
-            # Walk all trees of the level at once.
-            node = np.zeros(self._tree_base.shape[0], dtype=np.int64)
-            for _ in range(self._depth):
-                k = self._tree_base + node
-                go_left = (feats[self._idx1[lvl, k]] - feats[self._idx2[lvl, k]]) > self._thresh[lvl, k]
-                node = 2 * node + np.where(go_left, 1, 2)
-            leaf = self._leaves[lvl, self._leaf_base + node - (2**self._depth - 1)]
+            leaf = np.take(self._leaves_t[lvl], self._leaf_base + self._leaves_reached(lvl, feats), axis=1)
             # dlib adds the leaves one by one in float32: a running sum reproduces its rounding.
-            acc = np.concatenate([shape.reshape(1, -1), leaf]).cumsum(axis=0, dtype=np.float32)
-            shape = acc[-1].reshape(-1, 2)
+            acc = np.add.accumulate(np.concatenate([shape.reshape(-1, 1), leaf], axis=1), axis=1)
+            shape = acc[:, -1].reshape(-1, 2)
         xs = left + sx * shape[:, 0].astype(np.float64)
         ys = top + sy * shape[:, 1].astype(np.float64)
         pts = np.stack([xs, ys], axis=1)
