@@ -115,10 +115,10 @@ def _info(fp: Client, args: argparse.Namespace) -> int:
     if args.json:
         emit_json(i.raw)
     else:
-        emit(f"endpoint  {fp.endpoint}")
-        emit(f"app_id    {fp.app_id}")
-        for k, v in i.raw.items():
-            emit(f"{k:<9} {v}")
+        rows = {"endpoint": fp.endpoint, "app_id": fp.app_id, **i.raw}
+        width = max(map(len, rows))
+        for k, v in rows.items():
+            emit(f"{k:<{width}}  {v}")
     return EXIT_OK
 
 

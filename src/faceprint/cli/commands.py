@@ -96,6 +96,8 @@ def with_client(handler: Handler) -> Callable[[argparse.Namespace], int]:
     """Resolve credentials, open a client, run ``handler``, and turn errors into an exit status."""
 
     def run(args: argparse.Namespace) -> int:
+        if not getattr(args, "verbose", False):  # one INFO line per HTTP request is noise on a terminal
+            logging.getLogger("httpx").setLevel(logging.WARNING)
         try:
             creds = _profile.resolve(args)
             with creds.client(timeout=args.timeout, retries=args.retries) as client:
