@@ -8,9 +8,12 @@ Pixels are those of the image as displayed (after EXIF orientation); angles are 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from faceprint.errors import GRPC_TO_HTTP
+
+if TYPE_CHECKING:
+    from faceprint.client._errors import ApiError
 
 __all__ = [
     "Ack",
@@ -118,7 +121,7 @@ class Status:
     def ok(self) -> bool:
         return self.code == 0
 
-    def to_error(self, trace_id: str = "") -> Exception:
+    def to_error(self, trace_id: str = "") -> ApiError:
         """The typed exception this failed item stands for (an ApiError subclass)."""
         from faceprint.client._errors import error_type
 
