@@ -162,11 +162,14 @@ def reopen_main(args: argparse.Namespace) -> None:
 
 
 @contextlib.contextmanager
-def sqlite_backend(tmp: Path, n: int) -> Iterator[tuple[Opener, list[str]]]:
+def sqlite_backend(tmp: Path, n: int, threads: int | None) -> Iterator[tuple[Opener, list[str]]]:
     from faceprint.storage.sqlite_store import SqliteStore
 
     path = tmp / f"store-{n}.db"
-    yield (lambda: SqliteStore(path)), [sys.executable, __file__, "--reopen", str(path), "--backend", "sqlite"]
+    yield (
+        (lambda: SqliteStore(path, index_threads=threads)),
+        [sys.executable, __file__, "--reopen", str(path), "--backend", "sqlite"],
+    )
     for p in tmp.glob(f"store-{n}.db*"):
         p.unlink()
 
@@ -216,6 +219,7 @@ def main() -> None:
     ap.add_argument("--pg-url", default=os.environ.get("FACEPRINT_TEST_PG_URL"), help="PostgreSQL URL (empty db)")
     ap.add_argument("--queries", type=int, default=200, help="queries per measurement")
     ap.add_argument("--quick", action="store_true", help="10K features and 50 queries")
+    ap.add_argument("--threads", type=int, help="index scan threads (SQLite; default: up to 2 cores)")
     ap.add_argument("--reopen", help=argparse.SUPPRESS)
     args = ap.parse_args()
     if args.reopen:
@@ -228,7 +232,8 @@ def main() -> None:
 
     print(
         f"# {platform.processor() or platform.machine()}, {os.cpu_count()} CPUs, Python {platform.python_version()}, "
-        f"numpy {np.__version__}, SIMD kernels: {_scan.HAVE_SIMD}; {nq} queries; top_k 10 unless said"
+        f"numpy {np.__version__}, SIMD kernels: {_scan.HAVE_SIMD}; {nq} queries; top_k 10 unless said; "
+        f"index threads: {args.threads or 'default'}"
     )
     print(HEADER)
     print("|" + "|".join("---" for _ in range(12)) + "|")
@@ -236,7 +241,7 @@ def main() -> None:
         for backend in backends:
             for n in sizes:
                 if backend == "sqlite":
-                    cm: Any = sqlite_backend(Path(tmpdir), n)
+                    cm: Any = sqlite_backend(Path(tmpdir), n, args.threads)
                 else:
                     cm = postgres_backend(args.pg_url)
                 try:

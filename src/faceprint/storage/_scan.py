@@ -42,9 +42,12 @@ def quantize(vectors: F32) -> tuple[npt.NDArray[np.int8], F32, F32]:
     ``vectors ~ steps[:, None] * codes`` and ``residual_norms`` = |vectors - steps[:, None] * codes| per row."""
     peak = np.abs(vectors).max(axis=1)
     steps: F32 = (np.where(peak > 0, peak, 1.0) / np.float32(127.0)).astype(np.float32)
-    codes: npt.NDArray[np.int8] = np.clip(np.rint(vectors / steps[:, None]), -127, 127).astype(np.int8)
-    res = vectors - codes.astype(np.float32) * steps[:, None]
-    norms: F32 = np.sqrt(np.einsum("ij,ij->i", res, res)).astype(np.float32)
+    scaled = vectors / steps[:, None]
+    np.rint(scaled, out=scaled)  # |scaled| <= 127 by the choice of step: nothing to clip
+    codes: npt.NDArray[np.int8] = scaled.astype(np.int8)
+    scaled *= steps[:, None]
+    np.subtract(vectors, scaled, out=scaled)
+    norms: F32 = np.sqrt(np.einsum("ij,ij->i", scaled, scaled)).astype(np.float32)
     return codes, steps, norms
 
 

@@ -112,7 +112,7 @@ def vector_to_blob(vector: npt.NDArray[np.float32]) -> bytes:
 def blob_to_vectors(blobs: list[bytes]) -> npt.NDArray[np.float32]:
     """Blobs of :func:`vector_to_blob` as a (n, 128) native float32 array."""
     flat = np.frombuffer(b"".join(blobs), dtype="<f4")
-    out: npt.NDArray[np.float32] = flat.astype(np.float32).reshape(len(blobs), -1)
+    out: npt.NDArray[np.float32] = flat.astype(np.float32, copy=False).reshape(len(blobs), -1)
     return out
 
 

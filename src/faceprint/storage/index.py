@@ -112,28 +112,32 @@ class _Block:
         self.steps[rows] = steps
 
     def add(self, ids: Sequence[int], vectors: npt.NDArray[np.float32]) -> None:
-        # An id already present is overwritten in place rather than duplicated.
-        fresh: dict[int, int] = {}
-        old_rows: list[int] = []
-        old_src: list[int] = []
-        for j, i in enumerate(ids):
-            key = int(i)
-            row = self.pos.get(key)
-            if row is not None:
-                old_rows.append(row)
-                old_src.append(j)
-            else:
-                fresh[key] = j  # a repeated new id keeps its last vector
-        if old_rows:
-            self._put(np.asarray(old_rows, dtype=np.intp), vectors[old_src])
-        if not fresh:
+        keys = [int(i) for i in ids]
+        pos = self.pos
+        if len(set(keys)) == len(keys) and not any(k in pos for k in keys):
+            fresh_keys, fresh_vecs = keys, vectors  # the common case (and the bulk load): all new
+        else:
+            # An id already present is overwritten in place; a repeated new id keeps its last vector.
+            fresh: dict[int, int] = {}
+            old_rows: list[int] = []
+            old_src: list[int] = []
+            for j, key in enumerate(keys):
+                row = pos.get(key)
+                if row is not None:
+                    old_rows.append(row)
+                    old_src.append(j)
+                else:
+                    fresh[key] = j
+            if old_rows:
+                self._put(np.asarray(old_rows, dtype=np.intp), vectors[old_src])
+            fresh_keys, fresh_vecs = list(fresh), vectors[list(fresh.values())]
+        if not fresh_keys:
             return
-        self.reserve(self.n + len(fresh))
-        start, end = self.n, self.n + len(fresh)
-        self._put(slice(start, end), vectors[list(fresh.values())])
-        self.ids[start:end] = list(fresh)
-        for k, key in enumerate(fresh):
-            self.pos[key] = start + k
+        self.reserve(self.n + len(fresh_keys))
+        start, end = self.n, self.n + len(fresh_keys)
+        self._put(slice(start, end), fresh_vecs)
+        self.ids[start:end] = fresh_keys
+        pos.update(zip(fresh_keys, range(start, end), strict=True))
         self.n = end
 
     def remove(self, ids: Sequence[int]) -> None:

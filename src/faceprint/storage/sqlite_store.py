@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import contextlib
 import fcntl
+import gc
 import logging
 import os
 import sqlite3
@@ -155,15 +156,22 @@ class SqliteStore:
         t0 = time.perf_counter()
         total = 0
         dbs = self._db.execute("SELECT db_id, size FROM databases ORDER BY seq").fetchall()
-        for db_id, size in dbs:
-            if not size:
-                continue
-            self.index.reserve(db_id, int(size))
-            cur = self._db.execute("SELECT row_id, vector FROM features WHERE db_id = ? ORDER BY row_id", (db_id,))
-            while rows := cur.fetchmany(_LOAD_CHUNK):
-                ids, blobs = zip(*rows, strict=True)
-                self.index.add(db_id, ids, blob_to_vectors(list(blobs)))
-                total += len(rows)
+        # A million row tuples would trigger many full garbage collections that find nothing to free.
+        gc_was_on = gc.isenabled()
+        gc.disable()
+        try:
+            for db_id, size in dbs:
+                if not size:
+                    continue
+                self.index.reserve(db_id, int(size))
+                cur = self._db.execute("SELECT row_id, vector FROM features WHERE db_id = ?", (db_id,))
+                while rows := cur.fetchmany(_LOAD_CHUNK):
+                    self.index.add(db_id, [r[0] for r in rows], blob_to_vectors([r[1] for r in rows]))
+                    total += len(rows)
+                    del rows
+        finally:
+            if gc_was_on:
+                gc.enable()
         log.info("store %s: index of %d features rebuilt in %.2f s", self.path, total, time.perf_counter() - t0)
 
     def close(self) -> None:
