@@ -147,22 +147,36 @@ def _round(v: float) -> int:
 
 
 def _bilinear(src: RGBImage, amap: _F64, size: int) -> RGBImage:
+    """dlib's interpolate_bilinear of ``src`` at ``amap @ (x, y, 1)`` for every chip pixel, black outside."""
     h, w = src.shape[:2]
     c = np.arange(size, dtype=np.float64)[None, :]
     r = np.arange(size, dtype=np.float64)[:, None]
     x = (amap[0, 0] * c + amap[0, 1] * r) + amap[0, 2]
     y = (amap[1, 0] * c + amap[1, 1] * r) + amap[1, 2]
     left, top = np.floor(x), np.floor(y)
-    ok = (left >= 0) & (top >= 0) & (left + 1 < w) & (top + 1 < h)
-    li = np.where(ok, left, 0).astype(np.intp)
-    ti = np.where(ok, top, 0).astype(np.intp)
+    ok = (left >= 0) & (top >= 0) & (left < w - 1) & (top < h - 1)
+    li = np.clip(left, 0, max(w - 2, 0)).astype(np.intp)
+    ti = np.clip(top, 0, max(h - 2, 0)).astype(np.intp)
     lr = (x - left)[..., None]
     tb = (y - top)[..., None]
-    ri, bi = np.minimum(li + 1, w - 1), np.minimum(ti + 1, h - 1)
-    tl, tr = src[ti, li].astype(np.float64), src[ti, ri].astype(np.float64)
-    bl, br = src[bi, li].astype(np.float64), src[bi, ri].astype(np.float64)
-    v = (1 - tb) * ((1 - lr) * tl + lr * tr) + tb * ((1 - lr) * bl + lr * br)
-    out: RGBImage = np.clip(v, 0, 255).astype(np.uint8)  # astype truncates, as dlib's assign_pixel does
+    flat = np.ascontiguousarray(src).reshape(-1, 3)
+    i_tl = ti * w + li
+    i_bl = i_tl + w
+
+    def px(i: npt.NDArray[np.intp]) -> _F64:
+        return np.take(flat, np.minimum(i, flat.shape[0] - 1), axis=0).astype(np.float64)
+
+    # Same operations in the same order as dlib, so that the truncation below sees the same doubles.
+    one_lr = 1 - lr
+    upper = one_lr * px(i_tl)
+    upper += lr * px(i_tl + 1)
+    lower = one_lr * px(i_bl)
+    lower += lr * px(i_bl + 1)
+    upper *= 1 - tb
+    lower *= tb
+    upper += lower
+    np.clip(upper, 0, 255, out=upper)
+    out: RGBImage = upper.astype(np.uint8)  # astype truncates, as dlib's assign_pixel does
     out[~ok] = 0
     return out
 
