@@ -1,0 +1,210 @@
+"""Face detection: BlazeFace full-range over a scale pyramid, checked by MTCNN's O-net, boxes in dlib's
+convention.
+
+Why this design (figures and the command that measures them: ``docs/detection.md``,
+``bench/detectors.py``):
+
+* **BlazeFace full-range** finds faces whose size is ~16 to ~80 pixels in its input reliably. One pass
+  on the image letterboxed to 192x192 therefore misses faces under ~8 % of the long side. Here it runs
+  on a *pyramid*: the first level scales the image so that a ``min_face`` face becomes 16 pixels, each
+  next level is 4 times smaller, and the last one brings the image's short side to 80 pixels. Each level
+  is one inference on a canvas of the scaled image's own size (:mod:`faceprint.engine._blazeface`
+  adapts the network to any multiple of 32); a level larger than 512x512 is cut into 512x512 tiles that
+  overlap by 128 pixels, so a large photo (4000x3000) keeps its small faces.
+* Candidates of all levels and tiles are merged by weighted NMS, then each one is shown to **MTCNN's
+  O-net** (48x48, ~0.5 ms per face): BlazeFace alone fires at scores 0.5-0.7 on sideways and upside-down
+  faces and on some textures; the O-net, trained on upright faces only, rejects most of them, which
+  keeps the engine's "rotate and try again" step honest.
+* The face **box follows dlib's frontal-detector convention** (what dlib's 5-point shape predictor was
+  trained on): a linear map from BlazeFace's box and 6 keypoints, fitted on the labelled photos where
+  both detectors agree (coefficients below).
+
+Boxes are ``Box(left, top, width, height)`` of dlib's rectangle (``right = left + width - 1``), in
+pixels of the given image. ``Detection.keypoints`` are BlazeFace's 6 points in image pixels: the eye on
+the image's left (the person's right eye), the other eye, nose tip, mouth centre, the ear tragion on the
+image's left, the other ear tragion.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+from pathlib import Path
+
+import numpy as np
+import numpy.typing as npt
+from PIL import Image
+
+from faceprint.engine._blazeface import CANVAS_MULTIPLE, BlazeFaceFullRange, RawDetections
+from faceprint.engine._mtcnn import ONet
+from faceprint.engine._nms import weighted_nms
+from faceprint.engine.models import ModelStore
+from faceprint.engine.types import Box, Detection, RGBImage
+from faceprint.errors import InvalidArgument
+
+__all__ = ["FaceDetector"]
+
+log = logging.getLogger(__name__)
+
+F32 = npt.NDArray[np.float32]
+
+#: Size (pixels of the network input) a ``min_face`` face is scaled to at the first pyramid level.
+FIRST_LEVEL_FACE = 16.0
+#: Largest face (network input pixels) a level is trusted with; the last level fits the short side here.
+LAST_LEVEL_FACE = 80.0
+#: Scale ratio between pyramid levels (each level covers faces of FIRST_LEVEL_FACE..~4x that).
+LEVEL_RATIO = 4.0
+#: Largest canvas side; bigger scaled images are tiled.
+TILE = 512
+#: Overlap of neighbouring tiles, network input pixels (> the largest face a level is trusted with).
+TILE_OVERLAP = 128
+#: BlazeFace score a candidate needs (0..1).
+CANDIDATE_SCORE = 0.5
+#: IoU above which candidates are merged.
+NMS_IOU = 0.3
+#: O-net face probability a candidate needs (0..1).
+VERIFY_SCORE = 0.9
+#: Faces whose dlib-like box is smaller than this fraction of ``min_face`` are dropped.
+MIN_FACE_SLACK = 0.75
+
+# dlib-like box from BlazeFace's output, fitted by least squares on 179 faces of the labelled photos
+# that dlib's HOG detector (upsample 1) also finds (``bench/detectors.py --calibrate`` refits them).
+# Features, in units of BlazeFace's box side s and relative to its centre: [1, eye-centre x, y, mouth
+# x, y, half the eye-to-eye vector x, y]; targets: dlib's box centre x, y (same units) and side / s.
+_CAL = np.array(
+    [
+        [0.11850, 0.01233, 0.62350, 0.33244, -0.31131, 0.35421, -0.14477],  # centre x
+        [-0.57171, 0.77879, -0.60119, 0.16295, 1.26735, 0.87736, -0.11437],  # centre y
+        [1.80615, 0.85493, 2.66657, -0.16306, -2.19408, 0.73352, -0.29106],  # side
+    ],
+    np.float64,
+)
+#: The fitted side stays within these multiples of BlazeFace's side (dlib's sides span 0.75..1.15).
+_SIDE_RANGE = (0.7, 1.25)
+
+
+def calibration_features(boxes: F32, keypoints: F32) -> npt.NDArray[np.float64]:
+    """The calibration's features ``(N, 7)`` of BlazeFace boxes ``(N, 4)`` (x1, y1, x2, y2) and
+    keypoints ``(N, 6, 2)``, in units of the box side, relative to the box centre."""
+    b = boxes.astype(np.float64)
+    k = keypoints.astype(np.float64)
+    centre = (b[:, 0:2] + b[:, 2:4]) / 2.0
+    side = ((b[:, 2] - b[:, 0]) + (b[:, 3] - b[:, 1]))[:, None] / 2.0
+    eyes = (k[:, 0] + k[:, 1]) / 2.0
+    half_eye = (k[:, 1] - k[:, 0]) / 2.0
+    return np.concatenate(
+        [np.ones((len(b), 1)), (eyes - centre) / side, (k[:, 3] - centre) / side, half_eye / side], axis=1
+    )
+
+
+def dlib_boxes(boxes: F32, keypoints: F32, coef: npt.NDArray[np.float64] = _CAL) -> npt.NDArray[np.float64]:
+    """dlib-like ``(left, top, width, height)`` ``(N, 4)`` of BlazeFace boxes and keypoints."""
+    if not len(boxes):
+        return np.zeros((0, 4))
+    t = calibration_features(boxes, keypoints) @ coef.T
+    b = boxes.astype(np.float64)
+    side = ((b[:, 2] - b[:, 0]) + (b[:, 3] - b[:, 1])) / 2.0
+    cx = (b[:, 0] + b[:, 2]) / 2.0 + side * t[:, 0]
+    cy = (b[:, 1] + b[:, 3]) / 2.0 + side * t[:, 1]
+    s = side * np.clip(t[:, 2], *_SIDE_RANGE)
+    return np.stack([cx - (s - 1) / 2, cy - (s - 1) / 2, s, s], axis=1)
+
+
+def pyramid(width: int, height: int, min_face: float) -> list[float]:
+    """Scales (network input pixels per image pixel) of the pyramid levels for an image, largest first."""
+    short = float(min(width, height))
+    scale = FIRST_LEVEL_FACE / min_face
+    last = LAST_LEVEL_FACE / short  # the short side becomes LAST_LEVEL_FACE pixels
+    scales = [scale]
+    # A level is trusted with faces FIRST_LEVEL_FACE..LAST_LEVEL_FACE (a ratio of 5): the step to the
+    # last level may stretch to that ratio rather than add a level almost equal to it.
+    stretch = LAST_LEVEL_FACE / FIRST_LEVEL_FACE / LEVEL_RATIO
+    while scale > last * 1.0001:
+        scale = scale / LEVEL_RATIO if scale / LEVEL_RATIO > last * stretch else last
+        scales.append(scale)
+    return scales
+
+
+def _ceil_to(v: int, m: int) -> int:
+    return max(2 * m, math.ceil(v / m) * m)
+
+
+def _starts(n: int) -> list[int]:
+    """Tile origins along one side of ``n`` pixels."""
+    if n <= TILE:
+        return [0]
+    count = math.ceil((n - TILE_OVERLAP) / (TILE - TILE_OVERLAP))
+    step = (n - TILE) / (count - 1)
+    return [round(i * step) for i in range(count)]
+
+
+class FaceDetector:
+    """Finds every upright face of at least ``min_face`` pixels (dlib-box side) in an RGB image.
+
+    ``model_dir`` holds ``face_detection_full_range.tflite`` and ``mtcnn_onet.onnx`` (see
+    :class:`~faceprint.engine.models.ModelStore`). ``threads``: CPU threads per inference (>= 1).
+    Thread-safe (inferences are serialised per model).
+    """
+
+    def __init__(self, model_dir: Path, min_face: int = 32, threads: int = 1) -> None:
+        if min_face < 8:
+            raise InvalidArgument(f"min_face must be at least 8 pixels, not {min_face}")
+        store = ModelStore(model_dir)
+        self.min_face = int(min_face)
+        self._blazeface = BlazeFaceFullRange(store.path("face_detection_full_range.tflite"), threads)
+        self._onet = ONet(store.path("mtcnn_onet.onnx"), threads)
+
+    def candidates(self, image: RGBImage) -> RawDetections:
+        """BlazeFace's merged candidates (before the O-net check), boxes x1, y1, x2, y2 in image pixels."""
+        height, width = image.shape[:2]
+        pil = Image.fromarray(image)
+        parts: list[RawDetections] = []
+        for scale in pyramid(width, height, self.min_face):
+            w, h = max(1, round(width * scale)), max(1, round(height * scale))
+            small = pil.resize((w, h), Image.Resampling.BILINEAR) if (w, h) != (width, height) else pil
+            data = np.asarray(small, np.float32) * np.float32(1 / 127.5) - np.float32(1.0)
+            sx, sy = w / width, h / height
+            for y in _starts(h):
+                for x in _starts(w):
+                    tile = data[y : y + TILE, x : x + TILE]
+                    th, tw = _ceil_to(tile.shape[0], CANVAS_MULTIPLE), _ceil_to(tile.shape[1], CANVAS_MULTIPLE)
+                    canvas = np.zeros((th, tw, 3), np.float32)
+                    canvas[: tile.shape[0], : tile.shape[1]] = tile
+                    raw = self._blazeface.run(canvas, CANDIDATE_SCORE)
+                    if len(raw):
+                        parts.append(_to_image(raw, sx, sy, x, y))
+        merged = RawDetections.concat(parts)
+        if not len(merged):
+            return merged
+        scores, boxes, points, _ = weighted_nms(merged.scores, merged.boxes, merged.keypoints, NMS_IOU)
+        return RawDetections(scores, boxes, points)
+
+    def detect(self, image: RGBImage) -> list[Detection]:
+        """Every upright face, best score first: dlib-convention box, BlazeFace score (0..1), keypoints.
+
+        ``image``: uint8 RGB ``(H, W, 3)``.
+        """
+        if image.ndim != 3 or image.shape[2] != 3 or image.dtype != np.uint8:
+            raise InvalidArgument(f"expected a uint8 RGB image (H, W, 3), got {image.dtype} {image.shape}")
+        cand = self.candidates(image)
+        if not len(cand):
+            return []
+        pil = Image.fromarray(image)
+        verified, _, _ = self._onet(pil, cand.boxes)
+        boxes = dlib_boxes(cand.boxes, cand.keypoints)
+        found: list[Detection] = []
+        for i in np.argsort(-cand.scores):
+            if verified[i] < VERIFY_SCORE or boxes[i, 2] < MIN_FACE_SLACK * self.min_face:
+                continue
+            left, top, w, h = (float(v) for v in boxes[i])
+            found.append(Detection(Box(left, top, w, h), float(cand.scores[i]), cand.keypoints[i].copy()))
+        return found
+
+
+def _to_image(raw: RawDetections, sx: float, sy: float, x0: int, y0: int) -> RawDetections:
+    """Tile canvas pixels -> image pixels (``sx``, ``sy``: scaled/original; ``x0``, ``y0``: tile origin)."""
+    scale = np.array([sx, sy], np.float32)
+    origin = np.array([x0, y0], np.float32)
+    boxes = ((raw.boxes.reshape(-1, 2, 2) + origin) / scale).reshape(-1, 4).astype(np.float32)
+    points = ((raw.keypoints + origin) / scale).astype(np.float32)
+    return RawDetections(raw.scores, boxes, points)
