@@ -135,8 +135,9 @@ class ShapePredictor:
         ``image``: uint8 RGB ``(H, W, 3)`` (or grey ``(H, W)``). ``box``: the face box in pixels; a
         box from dlib's detector, ``Box(left, top, width, height)`` of its rectangle, gives dlib's
         exact points. With ``subpixel`` the points are not rounded to whole pixels.
-        For the 5-point model the order is: right eye outer, right eye inner, left eye outer,
-        left eye inner, nose base (the person's right, the image's left).
+        For the 5-point model the order is: 0, 1 the outer and inner corners of the eye on the image's
+        right (the person's left eye); 2, 3 the outer and inner corners of the eye on the image's left
+        (the person's right eye); 4 the base of the nose.
         """
         if not (box.width > 0 and box.height > 0 and np.isfinite(box).all()):
             raise BadRectangle(f"Cannot place landmarks in the box {tuple(box)}.")
