@@ -120,8 +120,9 @@ class FaceOut(BaseModel):
     quality: float = Field(description="Detection confidence, 0..1.")
     angle: AngleOut
     landmarks: list[PointOut] = Field(
-        description="5 points in image pixels: the person's right eye outer and inner corners, left eye "
-        "outer and inner corners, nose base."
+        description="5 points in image pixels (dlib's 5-point order): 0, 1 the outer and inner corners of "
+        "the eye on the image's right (the person's left eye); 2, 3 the outer and inner corners of the eye on "
+        "the image's left (the person's right eye); 4 the base of the nose."
     )
     attributes: Attributes
 
