@@ -73,6 +73,9 @@ def accessory_features(fr: FaceRegions) -> dict[str, float]:
         "chin_vs_mid_y": _ylog(st["chin"].y, mid[0]),
         "chin_grad": st["chin"].grad * (st["chin"].y + 8.0) / norm,
         "philtrum_dark": st["philtrum"].dark,
+        "philtrum_vs_skin_y": _ylog(st["philtrum"].y, ys),
+        "chin_vs_skin_y": _ylog(st["chin"].y, ys),
+        "philtrum_flat_std": float(np.median(fr.local_std[m["philtrum"]])) / norm if m["philtrum"].sum() else 0.0,
         "chin_dark": st["chin"].dark,
         # cap / hat / helmet
         "forehead_vs_mid_y": _ylog(st["forehead"].y, mid[0]),
@@ -94,7 +97,7 @@ FEATURES: dict[str, list[str]] = {
                    "ring_dark"],
     "glasses": ["bridge_gy", "bridge_grad", "ring_grad", "under_eye_grad"],
     "mustache": ["philtrum_vs_mid_y", "chin_vs_mid_y", "philtrum_grad", "chin_grad", "philtrum_dark",
-                 "chin_dark"],
+                 "chin_dark", "philtrum_vs_skin_y", "chin_vs_skin_y", "philtrum_flat_std"],
     "cap": ["forehead_vs_mid_y", "forehead_c", "forehead_foreign", "forehead_grad", "above_vs_forehead_y",
             "above_flat", "brow_foreign"],
 }
@@ -119,10 +122,55 @@ class LogisticModel:
 
 
 # --- fitted coefficients (bench/eval_attributes.py --fit); do not edit by hand -------------------------
-MODELS: dict[str, LogisticModel] = {}
+MODELS: dict[str, LogisticModel] = {
+    "mask": LogisticModel(
+        FEATURES["mask"],
+        mean=[-0.27395, 1.935, -0.12376, 1.6415, 0.057914, 0.038386, 0.062906, 0.79252],
+        std=[0.38986, 2.1367, 0.3784, 2.1974, 0.033186, 0.024132, 0.13504, 0.36788],
+        weights=[0.13217, 0.97789, 0.33378, 0.97815, -1.8996, -0.45758, 1.3378, -1.8806],
+        bias=-3.3691,
+        threshold=0.5,
+    ),
+    "sunglasses": LogisticModel(
+        FEATURES["sunglasses"],
+        mean=[-0.92251, -0.43419, 0.074677, -0.37583, 2.1688, 0.43376],
+        std=[0.55341, 0.68975, 0.044251, 0.69675, 2.1281, 0.31012],
+        weights=[1.2151, -0.97123, -1.9066, -1.6058, 0.50918, 2.0788],
+        bias=-4.3828,
+        threshold=0.5,
+    ),
+    "glasses": LogisticModel(
+        FEATURES["glasses"],
+        mean=[0.039116, 0.069993, 0.073342, 0.059978],
+        std=[0.029093, 0.036463, 0.02095, 0.018578],
+        weights=[1.7455, 1.1025, -0.36208, -0.10353],
+        bias=-0.31151,
+        threshold=0.7114,
+    ),
+    "mustache": LogisticModel(
+        FEATURES["mustache"],
+        mean=[-0.19385, -0.13033, 0.047519, 0.032936, 0.13429, 0.074403, -0.22407, -0.16055, 0.062824],
+        std=[0.24189, 0.24403, 0.018553, 0.015602, 0.19074, 0.18389, 0.2856, 0.27736, 0.031127],
+        weights=[-0.65048, 0.38827, -0.62088, 0.51948, -0.35712, -0.32029, -2.1477, -1.3027, 3.7393],
+        bias=-3.7006,
+        threshold=0.5,
+    ),
+    "cap": LogisticModel(
+        FEATURES["cap"],
+        mean=[0.12956, 1.6542, 0.027896, 0.019119, -0.34042, 0.034758, 0.29659],
+        std=[0.38942, 2.2077, 0.083017, 0.015062, 0.40282, 0.068704, 0.1961],
+        weights=[-0.7091, -0.79526, 0.70265, 0.83458, -0.57422, -0.082197, -0.45018],
+        bias=-0.53824,
+        threshold=0.7775,
+    ),
+}
 # --- end of fitted coefficients -------------------------------------------------------------------------
 
 
-def predict_accessories(features: Mapping[str, float]) -> dict[str, float]:
-    """Probability of each accessory (keys of :data:`MODELS`), 0..1."""
-    return {name: model.probability(features) for name, model in MODELS.items()}
+def predict_accessories(features: Mapping[str, float]) -> dict[str, tuple[float, bool]]:
+    """(probability 0..1, decision at the model's threshold) of each accessory (keys of :data:`MODELS`)."""
+    out: dict[str, tuple[float, bool]] = {}
+    for name, model in MODELS.items():
+        p = model.probability(features)
+        out[name] = (p, p >= model.threshold)
+    return out

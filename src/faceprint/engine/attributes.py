@@ -14,7 +14,7 @@ mustache_style                MUSTACHE_STYLE_TYPE_NONE / WHISKERS (moustache or 
 respirator_color              COLOR_TYPE_NONE (no mask) / COLOR_TYPE_OTHER (mask)
 glass_style                   GLASSES_STYLE_TYPE_NONE / TRANSPARENT_GLASSES / SUNGLASSES
 cap_style                     HAT_STYLE_TYPE_NONE / CAP (any cap or hat)
-st_helmet_style               ST_HELMET_STYLE_TYPE_NONE / ST_HELMET
+st_helmet_style               ST_HELMET_STYLE_TYPE_NONE always (no data to build or measure one)
 st_expression                 ST_CALM / ST_HAPPY / ST_ANGRY / ST_SURPRISED / ST_SORROW
 st_respirator                 None (reserved by the guide, not used)
 ============================  ============================================================================
@@ -51,8 +51,12 @@ CONFIDENCE_KEYS = ("st_age", "gender_code", "mustache_style", "respirator_color"
 MIN_MESH_PRESENCE = 0.5
 
 
-def _binary(p: float, yes: str, no: str, threshold: float = 0.5) -> tuple[str, float]:
-    return (yes, p) if p >= threshold else (no, 1.0 - p)
+def _binary(result: tuple[float, bool] | None, yes: str, no: str) -> tuple[str, float]:
+    """(value, confidence of that value) from a model's (probability, decision)."""
+    if result is None:
+        return no, 0.5
+    p, on = result
+    return (yes, p) if on else (no, 1.0 - p)
 
 
 class FaceAnalyzer:
@@ -90,21 +94,23 @@ class FaceAnalyzer:
         ag = self.age_gender.predict(image, face.points5)
         lower, upper, inside = ag.age_range()
         st_age, age_conf = ag.age_class()
-        gender, gender_conf = _binary(ag.male, "MALE", "FEMALE")
+        gender, gender_conf = _binary((ag.male, ag.male >= 0.5), "MALE", "FEMALE")
         expr = self.expression.predict(image, mesh)
         st_expression = max(expr, key=lambda k: expr[k])
         acc = predict_accessories(accessory_features(FaceRegions(mesh)))
-        p_sun, p_glass = acc.get("sunglasses", 0.0), acc.get("glasses", 0.0)
-        if p_sun >= 0.5:
+        p_sun, sun = acc.get("sunglasses", (0.0, False))
+        p_glass, glass_on = acc.get("glasses", (0.0, False))
+        if sun:
             glass, glass_conf = "SUNGLASSES", p_sun
-        elif p_glass >= 0.5:
+        elif glass_on:
             glass, glass_conf = "TRANSPARENT_GLASSES", p_glass
         else:
             glass, glass_conf = "GLASSES_STYLE_TYPE_NONE", (1.0 - p_sun) * (1.0 - p_glass)
-        mustache, mustache_conf = _binary(acc.get("mustache", 0.0), "WHISKERS", "MUSTACHE_STYLE_TYPE_NONE")
-        mask, mask_conf = _binary(acc.get("mask", 0.0), "COLOR_TYPE_OTHER", "COLOR_TYPE_NONE")
-        cap, cap_conf = _binary(acc.get("cap", 0.0), "CAP", "HAT_STYLE_TYPE_NONE")
-        helmet, helmet_conf = _binary(acc.get("helmet", 0.0), "ST_HELMET", "ST_HELMET_STYLE_TYPE_NONE")
+        mustache, mustache_conf = _binary(acc.get("mustache"), "WHISKERS", "MUSTACHE_STYLE_TYPE_NONE")
+        mask, mask_conf = _binary(acc.get("mask"), "COLOR_TYPE_OTHER", "COLOR_TYPE_NONE")
+        cap, cap_conf = _binary(acc.get("cap"), "CAP", "HAT_STYLE_TYPE_NONE")
+        # No data to build or measure a helmet estimator: always "not wearing", confidence 0.5 (= unknown).
+        helmet, helmet_conf = "ST_HELMET_STYLE_TYPE_NONE", 0.5
         out: dict[str, Any] = {
             "age_lower_limit": int(lower),
             "age_up_limit": int(upper),

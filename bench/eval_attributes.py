@@ -1,0 +1,425 @@
+"""Attribute, pose and quality evaluation on ../shared/faces, and the fit of the accessory models.
+
+    .venv/bin/python bench/eval_attributes.py            # the tables (attributes, pose) with the engine
+    .venv/bin/python bench/eval_attributes.py --quick    # fewer rotations
+    .venv/bin/python bench/eval_attributes.py --fit      # refit the accessory models, print CV accuracy,
+                                                         # and rewrite the coefficient block of
+                                                         # src/faceprint/engine/_accessories.py
+
+Ground truth: labels.csv notes (mask, sunglasses, glasses, cap/hat) and bench/annotations/attributes.csv
+(gender, age class, moustache/beard; our own annotations of the photos). The accessory models are fitted
+on the photos plus synthetic masks, sunglasses, glasses and caps drawn on the faces of the same photos;
+the accuracy quoted for them is 2-fold cross-validation with folds split by identity (a person's photos
+and their synthetic copies are never on both sides), counted on the real photos only.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import hashlib
+import json
+import math
+import sys
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from PIL import Image, ImageDraw, ImageFilter
+
+from faceprint.engine._accessories import FEATURES, accessory_features
+from faceprint.engine._facemesh import MeshResult
+from faceprint.engine._regions import FaceRegions
+from faceprint.engine.attributes import FaceAnalyzer
+from faceprint.engine.types import Face, RGBImage
+
+REPO = Path(__file__).resolve().parents[1]
+ANNOTATIONS = REPO / "bench" / "annotations" / "attributes.csv"
+ACCESSORIES = REPO / "src" / "faceprint" / "engine" / "_accessories.py"
+ROTATIONS = (-30, -20, -10, -5, 5, 10, 20, 30)
+
+
+# --- data --------------------------------------------------------------------------------------------
+@dataclass
+class Photo:
+    file: str
+    identity: str
+    truth: dict[str, str]
+
+
+def photos(faces_dir: Path) -> list[Photo]:
+    """Single-face, upright photos with their ground truth (labels.csv notes + our annotations)."""
+    ann: dict[str, dict[str, str]] = {}
+    with ANNOTATIONS.open() as fh:
+        rows = [line for line in fh if not line.startswith("#")]
+    for r in csv.DictReader(rows):
+        ann[r["file"]] = r
+    out = []
+    with (faces_dir / "labels.csv").open() as fh:
+        for r in csv.DictReader(fh):
+            if r["faces"] != "1" or "rotated" in r["notes"] or r["file"] not in ann:
+                continue
+            truth = {k: v for k, v in ann[r["file"]].items() if k != "file" and v}
+            ident = r["identity"] if r["identity"] not in ("", "unknown") else r["file"]
+            out.append(Photo(r["file"], ident, truth))
+    return out
+
+
+def load(faces_dir: Path, file: str) -> RGBImage:
+    with Image.open(faces_dir / file) as im:
+        from PIL import ImageOps
+
+        return np.asarray(ImageOps.exif_transpose(im).convert("RGB"), dtype=np.uint8)
+
+
+def largest_face(engine: Any, image: RGBImage, attributes: bool = True) -> Face | None:
+    """The engine's largest face (attributes filled unless told not to), or None."""
+    res = engine.detect(image, embed=False, attributes=attributes)
+    if not res.faces:
+        return None
+    face: Face = max(res.faces, key=lambda f: f.box.area)
+    return face
+
+
+def fold_of(identity: str) -> int:
+    return hashlib.sha1(identity.encode()).digest()[0] % 2
+
+
+# --- synthetic accessories ---------------------------------------------------------------------------
+def _poly(mesh: MeshResult, idx: list[int]) -> list[tuple[float, float]]:
+    return [(float(mesh.points[i, 0]), float(mesh.points[i, 1])) for i in idx]
+
+
+def _paint(image: RGBImage, draw: Callable[[ImageDraw.ImageDraw], None], colour: tuple[int, int, int],
+           rng: np.random.Generator, noise: float = 4.0, soften: float = 0.8) -> RGBImage:
+    h, w = image.shape[:2]
+    alpha = Image.new("L", (w, h), 0)
+    draw(ImageDraw.Draw(alpha))
+    a = np.asarray(alpha.filter(ImageFilter.GaussianBlur(soften)), dtype=np.float64)[..., None] / 255.0
+    shade = np.linspace(1.05, 0.85, h)[:, None, None] * rng.uniform(0.9, 1.05)
+    layer = np.clip(np.array(colour, dtype=np.float64) * shade + rng.normal(0, noise, (h, w, 3)), 0, 255)
+    return np.clip(image * (1 - a) + layer * a, 0, 255).astype(np.uint8)
+
+
+def synth_mask(image: RGBImage, mesh: MeshResult, rng: np.random.Generator) -> RGBImage:
+    """A surgical/cloth mask: from the nose bridge to under the chin, in a random plain colour."""
+    colours = [(235, 235, 235), (190, 215, 235), (30, 30, 35), (120, 120, 125), (40, 55, 95), (220, 190, 200)]
+    c = colours[int(rng.integers(len(colours)))]
+    lower = [93, 132, 58, 172, 136, 150, 149, 176, 148, 152, 377, 400, 378, 379, 365, 397, 288, 361, 323]
+    pts = _poly(mesh, lower)
+    chin = np.array(pts[9])
+    centre = mesh.points[1, :2]
+    pts = [tuple(np.array(p) + (np.array(p) - centre) * 0.06) for p in pts]
+    del chin
+    top = [mesh.points[i, :2] for i in (351, 6, 122)]
+    poly = pts + [tuple(map(float, t)) for t in top]
+    return _paint(image, lambda d: d.polygon(poly, fill=255), c, rng)
+
+
+def synth_sunglasses(image: RGBImage, mesh: MeshResult, rng: np.random.Generator) -> RGBImage:
+    """Dark lenses over both eyes and a bridge."""
+    p = mesh.points[:, :2]
+    tint = [(15, 15, 18), (35, 30, 25), (20, 30, 40), (50, 45, 40)][int(rng.integers(4))]
+    boxes = []
+    for a, b in ((33, 133), (263, 362)):
+        c = (p[a] + p[b]) / 2
+        ew = float(np.hypot(*(p[a] - p[b])))
+        sx, sy = ew * rng.uniform(0.85, 1.0), ew * rng.uniform(0.6, 0.8)
+        boxes.append([c[0] - sx, c[1] - sy * 0.8, c[0] + sx, c[1] + sy * 1.2])
+    ew = float(np.hypot(*(p[33] - p[133])))
+
+    def draw(d: ImageDraw.ImageDraw) -> None:
+        for bx in boxes:
+            d.ellipse(bx, fill=255)
+        y = (boxes[0][1] + boxes[0][3]) / 2 - ew * 0.2
+        d.line([(boxes[0][2] - 2, y), (boxes[1][0] + 2, y)], fill=255, width=max(2, int(ew * 0.12)))
+
+    return _paint(image, draw, tint, rng, noise=3.0)
+
+
+def synth_glasses(image: RGBImage, mesh: MeshResult, rng: np.random.Generator) -> RGBImage:
+    """Thin dark frames around both eyes and a bridge (clear lenses)."""
+    p = mesh.points[:, :2]
+    ew = float(np.hypot(*(p[33] - p[133])))
+    width = max(1, round(ew * rng.uniform(0.06, 0.12)))
+    colour = [(20, 20, 20), (60, 40, 30), (120, 120, 130)][int(rng.integers(3))]
+    boxes = []
+    for a, b in ((33, 133), (263, 362)):
+        c = (p[a] + p[b]) / 2
+        sx, sy = ew * rng.uniform(0.8, 0.95), ew * rng.uniform(0.5, 0.7)
+        boxes.append([c[0] - sx, c[1] - sy * 0.9, c[0] + sx, c[1] + sy * 1.1])
+
+    def draw(d: ImageDraw.ImageDraw) -> None:
+        for bx in boxes:
+            d.ellipse(bx, outline=255, width=width)
+        y = (boxes[0][1] + boxes[0][3]) / 2 - ew * 0.15
+        d.line([(boxes[0][2] - 1, y), (boxes[1][0] + 1, y)], fill=255, width=width)
+
+    return _paint(image, draw, colour, rng, noise=2.0, soften=0.5)
+
+
+def synth_cap(image: RGBImage, mesh: MeshResult, rng: np.random.Generator) -> RGBImage:
+    """A cap or hat: the head's top and the upper forehead covered, with a brim line."""
+    p = mesh.points[:, :2]
+    colour = [(30, 30, 30), (200, 30, 30), (30, 60, 140), (220, 220, 220), (110, 90, 60)][int(rng.integers(5))]
+    brow_y = [p[i] for i in (70, 63, 105, 66, 107, 336, 296, 334, 293, 300)]
+    up = p[10] - p[152]
+    cut = rng.uniform(0.15, 0.45)
+    edge = [tuple(b + up * cut * 0.5) for b in brow_y]
+    left, right = p[234] + up * cut * 0.6, p[454] + up * cut * 0.6
+    crown = [tuple(right + up * 0.6), tuple(p[10] + up * 0.7), tuple(left + up * 0.6)]
+    poly = [tuple(map(float, left))] + [tuple(map(float, e)) for e in edge] + [tuple(map(float, right))]
+    poly += [tuple(map(float, c)) for c in crown]
+    return _paint(image, lambda d: d.polygon(poly, fill=255), colour, rng, noise=6.0)
+
+
+SYNTH: dict[str, Callable[[RGBImage, MeshResult, np.random.Generator], RGBImage]] = {
+    "mask": synth_mask, "sunglasses": synth_sunglasses, "glasses": synth_glasses, "cap": synth_cap,
+}
+
+
+# --- samples and fitting -----------------------------------------------------------------------------
+@dataclass
+class Sample:
+    file: str
+    identity: str
+    synthetic: str  # "" for the real photo, else the accessory drawn
+    features: dict[str, float]
+    truth: dict[str, str] = field(default_factory=dict)
+
+
+def label(model: str, s: Sample) -> int | None:
+    """1/0 ground truth of ``model`` for a sample, None when unknown."""
+    t = s.truth
+    if model == "mask":
+        return 1 if s.synthetic == "mask" or t.get("respirator_color") == "COLOR_TYPE_OTHER" else 0
+    if model == "sunglasses":
+        return 1 if s.synthetic == "sunglasses" or t.get("glass_style") == "SUNGLASSES" else 0
+    if model == "glasses":
+        if s.synthetic == "sunglasses" or t.get("glass_style") == "SUNGLASSES":
+            return None
+        return 1 if s.synthetic == "glasses" or t.get("glass_style") == "TRANSPARENT_GLASSES" else 0
+    if model == "cap":
+        return 1 if s.synthetic == "cap" or t.get("cap_style") == "CAP" else 0
+    if model == "mustache":
+        if s.synthetic == "mask":
+            return None
+        v = t.get("mustache_style")
+        return None if not v else int(v == "WHISKERS")
+    raise ValueError(model)
+
+
+def collect(faces_dir: Path, engine: Any, analyzer: FaceAnalyzer, synthetic: bool = True) -> list[Sample]:
+    rng = np.random.default_rng(7)
+    out: list[Sample] = []
+    for ph in photos(faces_dir):
+        image = load(faces_dir, ph.file)
+        face = largest_face(engine, image, attributes=False)
+        if face is None or face.points5 is None:
+            print(f"  no face: {ph.file}", file=sys.stderr)
+            continue
+        mesh = analyzer.mesh.run(image, face.points5)
+        out.append(Sample(ph.file, ph.identity, "", accessory_features(FaceRegions(mesh)), ph.truth))
+        if not synthetic or ph.truth.get("respirator_color") == "COLOR_TYPE_OTHER":
+            continue
+        for kind, fn in SYNTH.items():
+            if kind in ("sunglasses", "glasses") and ph.truth.get("glass_style", "GLASSES_STYLE_TYPE_NONE") != \
+                    "GLASSES_STYLE_TYPE_NONE":
+                continue
+            edited = fn(image, mesh, rng)
+            m2 = analyzer.mesh.run(edited, face.points5)
+            truth = dict(ph.truth)
+            out.append(Sample(ph.file, ph.identity, kind, accessory_features(FaceRegions(m2)), truth))
+    return out
+
+
+def fit_logistic(x: np.ndarray, y: np.ndarray, l2: float = 1.0, steps: int = 3000) -> tuple[np.ndarray, ...]:
+    """Balanced, L2-regularised logistic regression by gradient descent on standardised features."""
+    mean, std = x.mean(axis=0), x.std(axis=0) + 1e-6
+    z = (x - mean) / std
+    wpos = 0.5 / max(y.mean(), 1e-6)
+    wneg = 0.5 / max(1 - y.mean(), 1e-6)
+    sw = np.where(y == 1, wpos, wneg) / len(y)
+    w, b = np.zeros(x.shape[1]), 0.0
+    lr = 0.5
+    for _ in range(steps):
+        p = 1 / (1 + np.exp(-(z @ w + b)))
+        g = p - y
+        w -= lr * ((z.T @ (g * sw)) + l2 * w / len(y))
+        b -= lr * float((g * sw).sum())
+    return mean, std, w, np.array([b])
+
+
+def _xy(model: str, samples: list[Sample]) -> tuple[np.ndarray, np.ndarray, list[Sample]]:
+    keep = [(s, lab) for s in samples if (lab := label(model, s)) is not None]
+    x = np.array([[s.features[n] for n in FEATURES[model]] for s, _ in keep])
+    y = np.array([lab for _, lab in keep], dtype=np.float64)
+    return x, y, [s for s, _ in keep]
+
+
+def _predict(params: tuple[np.ndarray, ...], x: np.ndarray) -> np.ndarray:
+    mean, std, w, b = params
+    return np.asarray(1 / (1 + np.exp(-(((x - mean) / std) @ w + b[0]))))
+
+
+def cross_validate(model: str, samples: list[Sample]) -> dict[str, float]:
+    """2-fold by identity; accuracy on the real photos (and on the synthetic copies) of the held-out fold."""
+    x, y, kept = _xy(model, samples)
+    folds = np.array([fold_of(s.identity) for s in kept])
+    real = np.array([s.synthetic == "" for s in kept])
+    pred = np.zeros(len(y))
+    for f in (0, 1):
+        tr, te = folds != f, folds == f
+        if y[tr].min() == y[tr].max():
+            pred[te] = 0.0
+            continue
+        params = fit_logistic(x[tr], y[tr])
+        neg = tr & real & (y == 0)
+        thr = max(0.5, float(np.quantile(_predict(params, x[neg]), 0.97))) if neg.any() else 0.5
+        pred[te] = _predict(params, x[te]) >= thr
+    ok = (pred >= 0.5) == (y == 1)
+    pos = real & (y == 1)
+    return {"cases": int(real.sum()), "positives": int(pos.sum()), "accuracy": float(ok[real].mean()),
+            "recall": float(ok[pos].mean()) if pos.any() else float("nan"),
+            "synthetic_accuracy": float(ok[~real].mean()) if (~real).any() else float("nan")}
+
+
+def fit_all(samples: list[Sample]) -> str:
+    """The coefficient block for _accessories.py."""
+    lines = ["MODELS: dict[str, LogisticModel] = {"]
+    for model in FEATURES:
+        x, y, kept = _xy(model, samples)
+        mean, std, w, b = fit_logistic(x, y)
+        # Threshold: 0.5, raised where needed so that at most 3 % of the real photos without the
+        # accessory are flagged (synthetic positives make the models eager on real negatives).
+        real_neg = np.array([s.synthetic == "" for s in kept]) & (y == 0)
+        p_neg = _predict((mean, std, w, b), x[real_neg])
+        threshold = max(0.5, float(np.quantile(p_neg, 0.97))) if len(p_neg) else 0.5
+        def fmt(v: np.ndarray) -> str:
+            return "[" + ", ".join(f"{float(t):.5g}" for t in v) + "]"
+        lines.append(f'    "{model}": LogisticModel(')
+        lines.append(f'        FEATURES["{model}"],')
+        lines.append(f"        mean={fmt(mean)},")
+        lines.append(f"        std={fmt(std)},")
+        lines.append(f"        weights={fmt(w)},")
+        lines.append(f"        bias={float(b[0]):.5g},")
+        lines.append(f"        threshold={min(threshold, 0.99):.4g},")
+        lines.append("    ),")
+    lines.append("}")
+    return "\n".join(lines)
+
+
+def write_models(block: str) -> None:
+    src = ACCESSORIES.read_text()
+    start = src.index("MODELS: dict[str, LogisticModel] = ")
+    end = src.index("# --- end of fitted coefficients")
+    ACCESSORIES.write_text(src[:start] + block + "\n" + src[end:])
+
+
+# --- the evaluation sections the lead's bench/evaluate.py calls -------------------------------------------
+_KEYS = {"gender_code": "gender_code", "st_age": "st_age", "mustache_style": "mustache_style",
+         "glass_style": "glass_style", "cap_style": "cap_style", "respirator_color": "respirator_color"}
+
+
+def evaluate_attributes(faces_dir: Path, engine: Any) -> dict[str, dict[str, float]]:
+    """Per attribute: cases (photos with a known truth) and accuracy of the engine's attribute, plus
+    ``sunglasses`` (SUNGLASSES or not) and ``glasses_any`` (any glasses or not)."""
+    hits: dict[str, list[bool]] = {}
+    for ph in photos(faces_dir):
+        face = largest_face(engine, load(faces_dir, ph.file))
+        if face is None:
+            continue
+        a = face.attributes
+        for key in _KEYS:
+            if key in ph.truth:
+                hits.setdefault(key, []).append(a.get(key) == ph.truth[key])
+        g = ph.truth.get("glass_style")
+        if g:
+            hits.setdefault("sunglasses", []).append((a.get("glass_style") == "SUNGLASSES") == (g == "SUNGLASSES"))
+            none = "GLASSES_STYLE_TYPE_NONE"
+            hits.setdefault("glasses_any", []).append((a.get("glass_style") != none) == (g != none))
+    return {k: {"cases": len(v), "accuracy": float(np.mean(v))} for k, v in hits.items()}
+
+
+def rotate(image: RGBImage, degrees: float) -> RGBImage:
+    """The image turned ``degrees`` clockwise about its centre (canvas expanded, black corners)."""
+    return np.asarray(Image.fromarray(image).rotate(-degrees, resample=Image.Resampling.BILINEAR, expand=True))
+
+
+def evaluate_pose(faces_dir: Path, engine: Any, angles: tuple[int, ...] = ROTATIONS,
+                  limit: int | None = None) -> dict[str, Any]:
+    """Roll on synthetic rotations: |roll(rotated) - roll(original) - angle| over photos x angles.
+
+    ``missed`` counts rotated copies where the engine found no face (not in the error figures).
+    """
+    errs: list[float] = []
+    worst: list[tuple[float, str, int]] = []
+    missed = 0
+    for ph in photos(faces_dir)[:limit]:
+        image = load(faces_dir, ph.file)
+        base = largest_face(engine, image)
+        if base is None or base.angle is None:
+            continue
+        for a in angles:
+            face = largest_face(engine, rotate(image, a))
+            if face is None or face.angle is None:
+                missed += 1
+                continue
+            d = face.angle.roll - base.angle.roll - a
+            errs.append(abs((d + 180) % 360 - 180))
+            if errs[-1] > 5.0:
+                worst.append((round(errs[-1], 1), ph.file, a))
+    e = np.array(errs) if errs else np.array([math.nan])
+    return {"cases": len(errs), "roll_mae": float(e.mean()), "roll_max_err": float(e.max()),
+            "roll_p95_err": float(np.percentile(e, 95)), "over_5deg": len(worst), "missed": missed,
+            "worst": sorted(worst, reverse=True)[:8]}
+
+
+def _table(rows: Iterable[tuple[str, ...]], head: tuple[str, ...]) -> None:
+    listed = list(rows)
+    widths = [max(len(str(r[i])) for r in [head, *listed]) for i in range(len(head))]
+    for r in [head, *listed]:
+        print("  ".join(str(c).ljust(w) for c, w in zip(r, widths, strict=True)))
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--faces", type=Path, default=REPO.parent / "shared" / "faces")
+    ap.add_argument("--quick", action="store_true", help="pose on 15 photos and 4 angles")
+    ap.add_argument("--pose-only", action="store_true", help="skip the attribute table")
+    ap.add_argument("--fit", action="store_true", help="refit the accessory models and rewrite them")
+    ap.add_argument("--cache", type=Path, help="with --fit: reuse (or write) the measured features here")
+    args = ap.parse_args()
+    from faceprint.engine import Engine
+    from faceprint.settings import Settings
+
+    engine = Engine.from_settings(Settings())
+    if args.fit:
+        if args.cache and args.cache.is_file():
+            samples = [Sample(**d) for d in json.loads(args.cache.read_text())]
+        else:
+            samples = collect(args.faces, engine, engine.analyzer)
+            if args.cache:
+                args.cache.write_text(json.dumps([s.__dict__ for s in samples]))
+        print(f"{len(samples)} samples ({sum(s.synthetic == '' for s in samples)} real)")
+        cv = {m: cross_validate(m, samples) for m in FEATURES}
+        _table(((m, str(r["cases"]), str(r["positives"]), f"{r['accuracy']:.3f}", f"{r['recall']:.3f}",
+                 f"{r['synthetic_accuracy']:.3f}") for m, r in cv.items()),
+               ("model (2-fold CV by identity)", "real cases", "positives", "accuracy", "recall", "synthetic acc"))
+        write_models(fit_all(samples))
+        print(f"rewrote the coefficients in {ACCESSORIES.relative_to(REPO)}")
+        return
+    if not args.pose_only:
+        res = evaluate_attributes(args.faces, engine)
+        _table(((k, str(v["cases"]), f"{v['accuracy']:.3f}") for k, v in sorted(res.items())),
+               ("attribute", "cases", "accuracy"))
+    angles = (-30, -10, 10, 30) if args.quick else ROTATIONS
+    pose = evaluate_pose(args.faces, engine, angles, 15 if args.quick else None)
+    print()
+    _table([(k, f"{v:.2f}" if isinstance(v, float) else str(v)) for k, v in pose.items()], ("pose", "value"))
+
+
+if __name__ == "__main__":
+    main()
