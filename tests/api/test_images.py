@@ -55,7 +55,13 @@ def test_detect_astronaut_without_photo_set(fapi: Signed) -> None:
     body = r.json()
     assert body["results"] == [{"code": 0, "message": "Success.", "internal_code": 0}]
     assert len(body["batches"][0]["faces"]) == 1
-    _check_face(body["batches"][0]["faces"][0])
+    face = body["batches"][0]["faces"][0]
+    _check_face(face)
+    lm = face["landmarks"]
+    assert lm[0]["x"] > lm[1]["x"] > lm[3]["x"] > lm[2]["x"]  # image-right eye first, then image-left eye
+    r = face["rectangle"]
+    assert all(r["left"] <= p["x"] <= r["left"] + r["width"] and r["top"] <= p["y"] <= r["top"] + r["height"]
+               for p in lm)
 
 
 def test_detect_batch_lines_up_with_images(fapi: Signed, photos: dict[str, str]) -> None:
