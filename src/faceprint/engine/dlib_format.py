@@ -245,9 +245,7 @@ def _read_trailer(r: DlibReader, input_layer: bool) -> None:
 
 
 def _read_layer_details(r: DlibReader) -> ResNetLayer:
-    name = r.expect_string(
-        "con_4", "con_5", "affine_", "bn_con2", "relu_", "max_pool_2", "avg_pool_2", "add_prev_", "fc_2"
-    )
+    name = r.expect_string("con_4", "con_5", "affine_", "relu_", "max_pool_2", "avg_pool_2", "add_prev_", "fc_2")
     if name in ("con_4", "con_5"):
         params = r.read_tensor().ravel()
         nf, kh, kw, sy, sx, py, px = (r.read_int() for _ in range(7))
@@ -271,24 +269,6 @@ def _read_layer_details(r: DlibReader) -> ResNetLayer:
         if mode != 0 or params.size != 2 * c:
             raise r.fail("only per-channel (conv mode) affine layers are supported")
         return ResNetLayer("affine", params[:c].copy(), params[c:].copy())
-    if name == "bn_con2":
-        # A batch-norm layer not yet converted to affine: fold its running statistics.
-        params = r.read_tensor().ravel()
-        r.read_alias()
-        r.read_alias()
-        r.read_tensor()  # means
-        r.read_tensor()  # invstds
-        running_means = r.read_tensor().ravel()
-        running_vars = r.read_tensor().ravel()
-        r.read_int()  # num_updates
-        r.read_int()  # running_stats_window_size
-        for _ in range(4):
-            r.read_float()
-        eps = r.read_float()
-        c = running_means.size
-        gamma, beta = params[:c], params[c:]
-        scale = (gamma / np.sqrt(running_vars + np.float32(eps))).astype(np.float32)
-        return ResNetLayer("affine", scale, (beta - running_means * scale).astype(np.float32))
     if name == "relu_":
         return ResNetLayer("relu")
     if name in ("max_pool_2", "avg_pool_2"):
