@@ -340,6 +340,13 @@ def evaluate_attributes(faces_dir: Path, engine: Any) -> dict[str, dict[str, flo
             hits.setdefault("sunglasses", []).append((a.get("glass_style") == "SUNGLASSES") == (g == "SUNGLASSES"))
             none = "GLASSES_STYLE_TYPE_NONE"
             hits.setdefault("glasses_any", []).append((a.get("glass_style") != none) == (g != none))
+    # The group photo with one face in sunglasses (our annotation: the face centred near x=217, y=108).
+    group = faces_dir / "compreface_000_5.jpg"
+    if group.is_file():
+        for f in engine.detect(load(faces_dir, group.name), embed=False, attributes=True).faces:
+            cx, cy = f.box.center
+            wearing = 150 <= cx <= 290 and 40 <= cy <= 180
+            hits.setdefault("sunglasses", []).append((f.attributes.get("glass_style") == "SUNGLASSES") == wearing)
     return {k: {"cases": len(v), "accuracy": float(np.mean(v))} for k, v in hits.items()}
 
 

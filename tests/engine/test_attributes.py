@@ -1,0 +1,126 @@
+"""FaceAnalyzer on real photos: the guide's keys and enums, and each attribute where the photos show it."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image, ImageOps
+
+from faceprint.engine import Engine
+from faceprint.engine.attributes import CONFIDENCE_KEYS
+from faceprint.engine.types import Face, RGBImage
+
+ENUMS = {
+    "st_age": {"ST_CHILD", "ST_ADULT", "ST_OLD"},
+    "gender_code": {"MALE", "FEMALE"},
+    "mustache_style": {"MUSTACHE_STYLE_TYPE_NONE", "WHISKERS"},
+    "respirator_color": {"COLOR_TYPE_NONE", "COLOR_TYPE_OTHER"},
+    "glass_style": {"GLASSES_STYLE_TYPE_NONE", "TRANSPARENT_GLASSES", "SUNGLASSES"},
+    "cap_style": {"HAT_STYLE_TYPE_NONE", "CAP"},
+    "st_helmet_style": {"ST_HELMET_STYLE_TYPE_NONE", "ST_HELMET"},
+    "st_expression": {"ST_CALM", "ST_HAPPY", "ST_ANGRY", "ST_SURPRISED", "ST_SORROW"},
+}
+MASKED = ["rwmfd_0003_0001.jpg", "rwmfd_0004_0001.jpg", "rwmfd_0005_0001.jpg", "rwmfd_0007_0000.jpg",
+          "rwmfd_0009_0001.jpg", "rwmfd_0012_0000.jpg", "rwmfd_0017_0000.jpg", "rwmfd_0019_0000.jpg"]
+UNMASKED = ["fr_obama.jpg", "deepface_img1.jpg", "deepface_img16.jpg", "deepface_img61.jpg", "deepface_img24.jpg",
+            "compreface_FACE_2.jpg", "jcv_kishida_sample.jpg", "fr_kit_harington2.jpeg", "compreface_007_B.jpg",
+            "lfw_Abbas_Kiarostami_0001.jpg", "lfw_Frank_Beamer_0001.jpg", "compreface_einstein.jpeg"]
+
+
+def load(faces_dir: Path, name: str) -> RGBImage:
+    with Image.open(faces_dir / name) as im:
+        return np.asarray(ImageOps.exif_transpose(im).convert("RGB"), dtype=np.uint8)
+
+
+def face_of(engine: Engine, image: RGBImage) -> Face:
+    face, _ = engine.largest_face(image, embed=False, attributes=True)
+    return face
+
+
+def test_astronaut_has_every_key_and_enum(engine: Engine) -> None:
+    from skimage import data
+
+    a = face_of(engine, np.asarray(data.astronaut())).attributes
+    for key, values in ENUMS.items():
+        assert a[key] in values, key
+    for key in CONFIDENCE_KEYS:
+        assert 0.0 <= a[f"{key}_confidence"] <= 1.0
+    assert a["st_respirator"] is None
+    assert isinstance(a["age_lower_limit"], int) and isinstance(a["age_up_limit"], int)
+    assert a["age_lower_limit"] <= a["age_estimate"] <= a["age_up_limit"]
+    assert a["gender_code"] == "FEMALE"
+    assert a["respirator_color"] == "COLOR_TYPE_NONE"
+
+
+def test_gender_and_age(engine: Engine, faces_dir: Path) -> None:
+    for name, gender in [("fr_obama.jpg", "MALE"), ("deepface_img1.jpg", "FEMALE"), ("fr_biden2.jpg", "MALE"),
+                         ("fr_rose_leslie1.jpg", "FEMALE"), ("deepface_img29.jpg", "MALE")]:
+        a = face_of(engine, load(faces_dir, name)).attributes
+        assert a["gender_code"] == gender, name
+        assert a["st_age"] == "ST_ADULT", name
+        assert 20 <= a["age_estimate"] <= 70, name
+
+
+def test_mask_on_tagged_photos(engine: Engine, faces_dir: Path) -> None:
+    results = [face_of(engine, load(faces_dir, n)).attributes["respirator_color"] == "COLOR_TYPE_OTHER"
+               for n in MASKED]
+    clean = [face_of(engine, load(faces_dir, n)).attributes["respirator_color"] == "COLOR_TYPE_NONE"
+             for n in UNMASKED]
+    assert (sum(results) + sum(clean)) / (len(results) + len(clean)) >= 0.9, (results, clean)
+    assert sum(results) >= 7
+
+
+def test_sunglasses_and_glasses(engine: Engine, faces_dir: Path) -> None:
+    a = face_of(engine, load(faces_dir, "lfw_Abbas_Kiarostami_0001.jpg")).attributes
+    assert a["glass_style"] == "SUNGLASSES"
+    for name in ["deepface_img24.jpg", "deepface_img25.jpg", "compreface_009_C.jpg"]:
+        assert face_of(engine, load(faces_dir, name)).attributes["glass_style"] == "TRANSPARENT_GLASSES", name
+    for name in ["fr_obama.jpg", "deepface_img1.jpg", "fr_biden2.jpg", "deepface_img29.jpg"]:
+        assert face_of(engine, load(faces_dir, name)).attributes["glass_style"] == "GLASSES_STYLE_TYPE_NONE", name
+
+
+def test_synthetic_sunglasses_turn_glass_style(engine: Engine, faces_dir: Path) -> None:
+    import sys
+
+    sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "bench"))
+    from eval_attributes import synth_mask, synth_sunglasses
+
+    image = load(faces_dir, "fr_obama.jpg")
+    face = face_of(engine, image)
+    assert face.points5 is not None
+    mesh = engine.analyzer.mesh.run(image, face.points5)
+    rng = np.random.default_rng(0)
+    assert face_of(engine, synth_sunglasses(image, mesh, rng)).attributes["glass_style"] == "SUNGLASSES"
+    assert face_of(engine, synth_mask(image, mesh, rng)).attributes["respirator_color"] == "COLOR_TYPE_OTHER"
+
+
+def test_expression(engine: Engine, faces_dir: Path) -> None:
+    assert face_of(engine, load(faces_dir, "fr_obama.jpg")).attributes["st_expression"] == "ST_HAPPY"
+    assert face_of(engine, load(faces_dir, "deepface_img1.jpg")).attributes["st_expression"] == "ST_HAPPY"
+    assert face_of(engine, load(faces_dir, "jcv_kishida_sample.jpg")).attributes["st_expression"] != "ST_HAPPY"
+
+
+@pytest.mark.parametrize("name", ["deepface_img61.jpg", "deepface_img16.jpg", "compreface_FACE_1.jpg"])
+def test_beard(engine: Engine, faces_dir: Path, name: str) -> None:
+    assert face_of(engine, load(faces_dir, name)).attributes["mustache_style"] == "WHISKERS"
+
+
+def test_no_beard(engine: Engine, faces_dir: Path) -> None:
+    for name in ["deepface_img1.jpg", "fr_obama.jpg", "fr_rose_leslie1.jpg"]:
+        assert face_of(engine, load(faces_dir, name)).attributes["mustache_style"] == "MUSTACHE_STYLE_TYPE_NONE"
+
+
+def test_group_photo_has_one_face_in_sunglasses(engine: Engine, faces_dir: Path) -> None:
+    faces = engine.detect(load(faces_dir, "compreface_000_5.jpg"), embed=False, attributes=True).faces
+    flagged = [f for f in faces if f.attributes["glass_style"] == "SUNGLASSES"]
+    assert len(faces) >= 4 and len(flagged) == 1
+    cx, cy = flagged[0].box.center
+    assert 150 <= cx <= 290 and 40 <= cy <= 180
+
+
+def test_cap_on_a_beanie_and_none_on_bare_heads(engine: Engine, faces_dir: Path) -> None:
+    assert face_of(engine, load(faces_dir, "compreface_005_A.jpg")).attributes["cap_style"] == "CAP"
+    for name in ["fr_obama.jpg", "deepface_img1.jpg", "jcv_kishida_sample.jpg"]:
+        assert face_of(engine, load(faces_dir, name)).attributes["cap_style"] == "HAT_STYLE_TYPE_NONE", name

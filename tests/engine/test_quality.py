@@ -1,0 +1,117 @@
+"""The quality check on real photos and edited copies: each field moves the way the guide says."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image, ImageDraw, ImageFilter, ImageOps
+
+from faceprint.engine import Engine
+from faceprint.engine.quality import OCCLUSION_KEYS, QUALITY_KEYS, assess_quality
+from faceprint.engine.types import RGBImage
+
+SINGLE = ["fr_obama.jpg", "deepface_img1.jpg", "deepface_img16.jpg", "compreface_einstein.jpeg",
+          "compreface_007_B.jpg", "lfw_Abbas_Kiarostami_0001.jpg", "rwmfd_0003_0001.jpg", "fr_obama_partial_face.jpg",
+          "deepface_img37.jpg", "jcv_kishida_sample.jpg", "skimage_astronaut.png", "inspireface_close_eyes.jpeg"]
+
+
+def load(faces_dir: Path, name: str) -> RGBImage:
+    with Image.open(faces_dir / name) as im:
+        return np.asarray(ImageOps.exif_transpose(im).convert("RGB"), dtype=np.uint8)
+
+
+def quality(engine: Engine, image: RGBImage) -> tuple[dict[str, float], dict[str, float]]:
+    face, _ = engine.largest_face(image, embed=False, attributes=False)
+    return assess_quality(image, face, engine.analyzer)
+
+
+def grey_patch(engine: Engine, image: RGBImage, idx: list[int], grow: float = 1.3) -> RGBImage:
+    face, _ = engine.largest_face(image, embed=False, attributes=False)
+    assert face.points5 is not None
+    p = engine.analyzer.mesh.run(image, face.points5).points[idx, :2]
+    c = p.mean(axis=0)
+    lo, hi = c + (p.min(axis=0) - c) * grow, c + (p.max(axis=0) - c) * grow
+    out = Image.fromarray(image)
+    ImageDraw.Draw(out).rectangle([*lo.tolist(), *hi.tolist()], fill=(128, 128, 128))
+    return np.asarray(out)
+
+
+@pytest.mark.parametrize("name", SINGLE)
+def test_every_field_present_and_in_range(engine: Engine, faces_dir: Path, name: str) -> None:
+    q, o = quality(engine, load(faces_dir, name))
+    assert set(q) == set(QUALITY_KEYS) and set(o) == set(OCCLUSION_KEYS)
+    assert -1.0 <= q["brightness"] <= 1.0
+    assert q["align_score"] >= 0.0
+    for k in ("distance2center", "sharpness", "mouth_open", "missing", "size"):
+        assert 0.0 <= q[k] <= 1.0, k
+    for k, v in o.items():
+        assert 0.0 <= v <= 1.0, k
+
+
+def test_clean_portrait_is_passport_like(engine: Engine, faces_dir: Path) -> None:
+    q, o = quality(engine, load(faces_dir, "fr_obama.jpg"))
+    assert -0.5 <= q["brightness"] <= 0.5
+    assert q["sharpness"] >= 0.8
+    assert q["align_score"] >= 1.0
+    assert q["missing"] >= 0.9
+    assert o["occlusion_total"] <= 0.05
+
+
+def test_geometry_fields(engine: Engine, faces_dir: Path) -> None:
+    image = load(faces_dir, "fr_obama.jpg")
+    face, _ = engine.largest_face(image, embed=False, attributes=False)
+    q, _ = assess_quality(image, face, engine.analyzer)
+    h, w = image.shape[:2]
+    cx, cy = face.box.center
+    assert q["size"] == pytest.approx(face.box.area / (w * h), abs=1e-3)
+    assert q["distance2center"] == pytest.approx(max(1 - np.hypot(cx - w / 2, cy - h / 2) / min(w, h), 0), abs=1e-3)
+    # Padding the image on the right moves the face off centre and makes it a smaller share.
+    wide = np.pad(image, ((0, 0), (0, w), (0, 0)))
+    q2, _ = quality(engine, wide)
+    assert q2["distance2center"] < q["distance2center"] and q2["size"] < q["size"]
+
+
+def test_darker_copy_is_darker(engine: Engine, faces_dir: Path) -> None:
+    image = load(faces_dir, "deepface_img1.jpg")
+    dark = (image.astype(np.float32) * 0.45).astype(np.uint8)
+    assert quality(engine, dark)[0]["brightness"] < quality(engine, image)[0]["brightness"] - 0.3
+
+
+def test_blurred_copy_is_less_sharp(engine: Engine, faces_dir: Path) -> None:
+    image = load(faces_dir, "fr_obama.jpg")
+    blurred = np.asarray(Image.fromarray(image).filter(ImageFilter.GaussianBlur(4)))
+    sharp, soft = quality(engine, image)[0]["sharpness"], quality(engine, blurred)[0]["sharpness"]
+    assert soft < sharp - 0.2 and soft < 0.8
+
+
+@pytest.mark.parametrize(("part", "idx"), [
+    ("eye", [33, 133, 159, 145, 263, 362, 386, 374]),
+    ("mouth", [61, 291, 0, 17]),
+    ("nose", [168, 6, 1, 2, 98, 327]),
+])
+def test_grey_patch_raises_that_part(engine: Engine, faces_dir: Path, part: str, idx: list[int]) -> None:
+    for name in ["fr_obama.jpg", "compreface_einstein.jpeg"]:
+        image = load(faces_dir, name)
+        _, before = quality(engine, image)
+        _, after = quality(engine, grey_patch(engine, image, idx))
+        assert after[part] > before[part] + 0.3, (name, before, after)
+        assert after["occlusion_total"] > before["occlusion_total"]
+
+
+def test_mask_occludes_mouth_and_nose(engine: Engine, faces_dir: Path) -> None:
+    _, o = quality(engine, load(faces_dir, "rwmfd_0003_0001.jpg"))
+    assert o["mouth"] > 0.5 and o["nose"] > 0.5 and o["eye"] < 0.2
+
+
+def test_open_mouth_scores_higher(engine: Engine, faces_dir: Path) -> None:
+    open_q, _ = quality(engine, load(faces_dir, "fr_obama2.jpg"))  # speaking, mouth open
+    closed_q, _ = quality(engine, load(faces_dir, "jcv_kishida_sample.jpg"))
+    assert open_q["mouth_open"] > closed_q["mouth_open"] + 0.2
+
+
+def test_partial_face_is_missing_some(engine: Engine, faces_dir: Path) -> None:
+    whole, _ = quality(engine, load(faces_dir, "fr_obama.jpg"))
+    cut, _ = quality(engine, load(faces_dir, "fr_obama_partial_face.jpg"))
+    assert cut["missing"] < whole["missing"]
