@@ -86,8 +86,9 @@ def test_folder_quickstart_is_resumable_and_search_finds_each_photo(
     assert all(by_name[k]["outcome"] == "added" and by_name[k]["key"] == k for k in PHOTOS)
     assert Path(report["journal"]).is_file()
 
-    again = cli("features", "add", db, folder, "--key-from", "filename")
+    again = cli("features", "add", db, folder, "--key-from", "filename", "--progress")
     assert again.rc == EXIT_PARTIAL
+    assert f"] {len(PHOTOS) + 1}/{len(PHOTOS) + 1} added 0 skipped {len(PHOTOS)} failed 1" in again.err
     verbs = [line.split()[0] for line in again.out.splitlines()]
     assert sorted(verbs) == ["failed"] + ["skipped"] * len(PHOTOS)
     assert f"0 added, {len(PHOTOS)} skipped, 1 failed" in again.err

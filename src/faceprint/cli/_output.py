@@ -80,10 +80,14 @@ def _attrs(attrs: dict[str, Any]) -> str:
     lo, hi = attrs.get("age_lower_limit"), attrs.get("age_up_limit")
     if lo is not None or hi is not None:
         parts.append(f"age {lo}-{hi}")
-    for k in ("gender_code", "st_age", "st_expression", "glass_style", "respirator_color", "mustache_style",
-              "cap_style", "st_helmet_style"):
+    for k in ("gender_code", "st_age", "st_expression"):
         if attrs.get(k):
             parts.append(str(attrs[k]))
+    # accessories only when worn: "..._NONE" means not wearing one
+    for k in ("glass_style", "respirator_color", "mustache_style", "cap_style", "st_helmet_style"):
+        v = str(attrs.get(k) or "")
+        if v and not v.endswith("_NONE"):
+            parts.append(f"{k} {v}")
     return ", ".join(parts)
 
 
