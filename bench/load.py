@@ -88,7 +88,11 @@ async def run_level(api: Api, rest: str, body: Any, clients: int, seconds: float
         nonlocal errors
         while time.perf_counter() < stop:
             t0 = time.perf_counter()
-            r = await api.call("POST", rest, body)
+            try:
+                r = await api.call("POST", rest, body)
+            except httpx.HTTPError:
+                errors += 1
+                continue
             dt = time.perf_counter() - t0
             if r.status_code == 200:
                 lat.append(dt)
@@ -139,14 +143,17 @@ def main() -> int:
     with tempfile.TemporaryDirectory() as tmp:
         env = {**os.environ, "FACEPRINT_DATA_DIR": tmp, "FACEPRINT_PORT": str(port),
                "FACEPRINT_HOST": "127.0.0.1", "FACEPRINT_LOG_LEVEL": "WARNING"}
+        # the server's log goes to a file: an unread pipe would fill and stall the server
+        log_path = Path(tmp) / "serve.log"
+        log_file = log_path.open("w")
         proc = subprocess.Popen([sys.executable, "-m", "faceprint.cli.main", "serve"], env=env,
-                                stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+                                stdout=subprocess.DEVNULL, stderr=log_file)
         base = f"http://127.0.0.1:{port}"
         try:
             deadline = time.time() + 180
             while True:
                 if proc.poll() is not None:
-                    err = proc.stderr.read().decode() if proc.stderr else ""
+                    err = log_path.read_text()
                     raise SystemExit(f"faceprint serve exited ({proc.returncode}): {err[-2000:]}")
                 try:
                     if httpx.get(f"{base}/readyz", timeout=2).status_code == 200:
@@ -164,6 +171,7 @@ def main() -> int:
                 proc.wait(timeout=20)
             except subprocess.TimeoutExpired:
                 proc.kill()
+            log_file.close()
     return 0
 
 

@@ -94,6 +94,8 @@ def _serve(args: argparse.Namespace) -> int:
     from faceprint.engine import Engine
 
     settings = _settings(args)
+    if not getattr(args, "verbose", False):
+        logging.getLogger().setLevel(settings.log_level)
     try:
         engine = Engine.from_settings(settings)
         store = _open_store(settings)
