@@ -102,8 +102,8 @@ class Face:
     box: Box
     #: Detection confidence, 0..1.
     score: float
-    #: The 5 alignment points of dlib's 5-point model, ``(5, 2)``: right eye outer, right eye inner,
-    #: left eye outer, left eye inner, nose base ("right" is the person's right, the image's left).
+    #: The 5 alignment points of dlib's 5-point model, ``(5, 2)``: the person's left eye outer and
+    #: inner corners (on the image's right), the person's right eye outer and inner corners, nose base.
     points5: FloatArray | None = None
     #: Detector keypoints in displayed-image pixels, if the detector gives any.
     keypoints: FloatArray | None = None
