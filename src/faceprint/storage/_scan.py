@@ -30,6 +30,7 @@ __all__ = ["HAVE_SIMD", "dot_rows", "exact_top", "quantize", "quantized_top"]
 log = logging.getLogger(__name__)
 
 HAVE_SIMD: bool = _simsimd is not None
+_QUANT_PIECE = 2048
 #: Slack for float32 rounding in the bound comparisons (similarity units).
 _SLACK = 1e-4
 
@@ -40,14 +41,21 @@ Rows = npt.NDArray[np.intp]
 def quantize(vectors: F32) -> tuple[npt.NDArray[np.int8], F32, F32]:
     """Per-row int8 codes of ``vectors`` (n, dim): ``(codes, steps, residual_norms)`` with
     ``vectors ~ steps[:, None] * codes`` and ``residual_norms`` = |vectors - steps[:, None] * codes| per row."""
-    peak = np.abs(vectors).max(axis=1)
-    steps: F32 = (np.where(peak > 0, peak, 1.0) / np.float32(127.0)).astype(np.float32)
-    scaled = vectors / steps[:, None]
-    np.rint(scaled, out=scaled)  # |scaled| <= 127 by the choice of step: nothing to clip
-    codes: npt.NDArray[np.int8] = scaled.astype(np.int8)
-    scaled *= steps[:, None]
-    np.subtract(vectors, scaled, out=scaled)
-    norms: F32 = np.sqrt(np.einsum("ij,ij->i", scaled, scaled)).astype(np.float32)
+    n = vectors.shape[0]
+    codes = np.empty(vectors.shape, dtype=np.int8)
+    steps = np.empty(n, dtype=np.float32)
+    norms = np.empty(n, dtype=np.float32)
+    for s in range(0, n, _QUANT_PIECE):  # pieces that stay in cache through the passes below
+        v = vectors[s : s + _QUANT_PIECE]
+        peak = np.abs(v).max(axis=1)
+        step = (np.where(peak > 0, peak, 1.0) / np.float32(127.0)).astype(np.float32)
+        scaled = v / step[:, None]
+        np.rint(scaled, out=scaled)  # |scaled| <= 127 by the choice of step: nothing to clip
+        codes[s : s + _QUANT_PIECE] = scaled
+        scaled *= step[:, None]
+        np.subtract(v, scaled, out=scaled)
+        steps[s : s + _QUANT_PIECE] = step
+        norms[s : s + _QUANT_PIECE] = np.sqrt(np.einsum("ij,ij->i", scaled, scaled))
     return codes, steps, norms
 
 
