@@ -90,8 +90,8 @@ class SqliteStore:
         self._lock_file = self._acquire_lock(self.path.with_name(self.path.name + ".lock"))
         self._closed = False
         self._write_lock = threading.Lock()
-        self._local = threading.local()
-        self._readers: list[sqlite3.Connection] = []
+        self._readers: list[sqlite3.Connection] = []  # every reader connection opened
+        self._idle: list[sqlite3.Connection] = []  # those not in use now
         self._readers_lock = threading.Lock()
         self.index = VectorIndex(threads=index_threads)
         try:
@@ -124,17 +124,24 @@ class SqliteStore:
         conn.execute("PRAGMA foreign_keys=ON")
         return conn
 
-    def _reader(self) -> sqlite3.Connection:
+    @contextlib.contextmanager
+    def _read(self) -> Iterator[sqlite3.Connection]:
+        """A reader connection for one call: pooled, so there are as many as concurrent readers, no more."""
         if self._closed:
             raise RuntimeError("the store is closed")
-        conn: sqlite3.Connection | None = getattr(self._local, "conn", None)
+        with self._readers_lock:
+            conn = self._idle.pop() if self._idle else None
         if conn is None:
             conn = self._connect()
             conn.execute("PRAGMA query_only=ON")
-            self._local.conn = conn
             with self._readers_lock:
                 self._readers.append(conn)
-        return conn
+        try:
+            yield conn
+        finally:
+            with self._readers_lock:
+                if not self._closed:
+                    self._idle.append(conn)
 
     @contextlib.contextmanager
     def _write(self) -> Iterator[sqlite3.Connection]:
@@ -183,6 +190,7 @@ class SqliteStore:
             for conn in self._readers:
                 conn.close()
             self._readers.clear()
+            self._idle.clear()
         db = getattr(self, "_db", None)
         if db is not None:
             with self._write_lock:
@@ -213,13 +221,15 @@ class SqliteStore:
         return app
 
     def get_app(self, app_id: str) -> App:
-        row = self._reader().execute(f"SELECT {APP_COLS} FROM apps WHERE app_id = ?", (app_id,)).fetchone()
+        with self._read() as conn:
+            row = conn.execute(f"SELECT {APP_COLS} FROM apps WHERE app_id = ?", (app_id,)).fetchone()
         if row is None:
             raise AppNotFound()
         return row_to_app(row)
 
     def list_apps(self) -> list[App]:
-        rows = self._reader().execute(f"SELECT {APP_COLS} FROM apps ORDER BY rowid").fetchall()
+        with self._read() as conn:
+            rows = conn.execute(f"SELECT {APP_COLS} FROM apps ORDER BY rowid").fetchall()
         return [row_to_app(r) for r in rows]
 
     def add_key(self, app_id: str, access_key: str, sealed_secret: bytes) -> AccessKey:
@@ -243,18 +253,16 @@ class SqliteStore:
         return key
 
     def get_key(self, access_key: str) -> AccessKey | None:
-        row = (
-            self._reader().execute(f"SELECT {KEY_COLS} FROM access_keys WHERE access_key = ?", (access_key,)).fetchone()
-        )
+        with self._read() as conn:
+            row = conn.execute(f"SELECT {KEY_COLS} FROM access_keys WHERE access_key = ?", (access_key,)).fetchone()
         return None if row is None else row_to_key(row)
 
     def list_keys(self, app_id: str) -> list[AccessKey]:
         """The app's keys, active and revoked, oldest first (empty for an unknown app)."""
-        rows = (
-            self._reader()
-            .execute(f"SELECT {KEY_COLS} FROM access_keys WHERE app_id = ? ORDER BY created_at, rowid", (app_id,))
-            .fetchall()
-        )
+        with self._read() as conn:
+            rows = conn.execute(
+                f"SELECT {KEY_COLS} FROM access_keys WHERE app_id = ? ORDER BY created_at, rowid", (app_id,)
+            ).fetchall()
         return [row_to_key(r) for r in rows]
 
     def revoke_key(self, access_key: str) -> None:
@@ -301,15 +309,13 @@ class SqliteStore:
 
     def list_databases(self, app_id: str) -> list[Database]:
         """The app's databases, oldest first (empty for an unknown app)."""
-        rows = (
-            self._reader()
-            .execute(f"SELECT {DB_COLS} FROM databases WHERE app_id = ? ORDER BY seq", (app_id,))
-            .fetchall()
-        )
+        with self._read() as conn:
+            rows = conn.execute(f"SELECT {DB_COLS} FROM databases WHERE app_id = ? ORDER BY seq", (app_id,)).fetchall()
         return [row_to_database(r) for r in rows]
 
     def get_database(self, app_id: str, db_id: str) -> Database:
-        return self._get_database(self._reader(), app_id, db_id)
+        with self._read() as conn:
+            return self._get_database(conn, app_id, db_id)
 
     @staticmethod
     def _get_database(conn: sqlite3.Connection, app_id: str, db_id: str) -> Database:
@@ -371,11 +377,11 @@ class SqliteStore:
         return out
 
     def get_feature(self, app_id: str, db_id: str, feature_id: str) -> Feature:
-        conn = self._reader()
-        self._get_database(conn, app_id, db_id)
-        row = conn.execute(
-            f"SELECT {FEATURE_COLS} FROM features WHERE feature_id = ? AND db_id = ?", (feature_id, db_id)
-        ).fetchone()
+        with self._read() as conn:
+            self._get_database(conn, app_id, db_id)
+            row = conn.execute(
+                f"SELECT {FEATURE_COLS} FROM features WHERE feature_id = ? AND db_id = ?", (feature_id, db_id)
+            ).fetchone()
         if row is None:
             raise FeatureNotFound()
         return row_to_feature(row)
@@ -418,28 +424,28 @@ class SqliteStore:
     ) -> list[SearchResult]:
         check_top_k(top_k)
         query = unit_vector(vector)
-        conn = self._reader()
-        found: dict[str, str] = {}
-        unique = list(dict.fromkeys(db_ids))
-        if unique:
-            marks = ",".join("?" * len(unique))
-            found = dict(
-                conn.execute(
-                    f"SELECT db_id, model_version FROM databases WHERE app_id = ? AND db_id IN ({marks})",
-                    (app_id, *unique),
-                ).fetchall()
-            )
-        slots: list[list[tuple[int, float]] | FaceprintError] = []
-        for db_id in db_ids:
-            if db_id not in found:
-                slots.append(DatabaseNotFound())
-            elif found[db_id] != model_version:
-                slots.append(
-                    ModelVersionMismatch(f"The database holds {found[db_id]!r} descriptors, not {model_version!r}.")
+        with self._read() as conn:
+            found: dict[str, str] = {}
+            unique = list(dict.fromkeys(db_ids))
+            if unique:
+                marks = ",".join("?" * len(unique))
+                found = dict(
+                    conn.execute(
+                        f"SELECT db_id, model_version FROM databases WHERE app_id = ? AND db_id IN ({marks})",
+                        (app_id, *unique),
+                    ).fetchall()
                 )
-            else:
-                slots.append(self.index.search(db_id, query, top_k, min_similarity))
-        features = self._features_by_row(conn, {i for s in slots if isinstance(s, list) for i, _ in s})
+            slots: list[list[tuple[int, float]] | FaceprintError] = []
+            for db_id in db_ids:
+                if db_id not in found:
+                    slots.append(DatabaseNotFound())
+                elif found[db_id] != model_version:
+                    slots.append(
+                        ModelVersionMismatch(f"The database holds {found[db_id]!r} descriptors, not {model_version!r}.")
+                    )
+                else:
+                    slots.append(self.index.search(db_id, query, top_k, min_similarity))
+            features = self._features_by_row(conn, {i for s in slots if isinstance(s, list) for i, _ in s})
         results: list[SearchResult] = []
         for slot in slots:
             if isinstance(slot, FaceprintError):
