@@ -220,7 +220,7 @@ def collect(faces_dir: Path, engine: Any, analyzer: FaceAnalyzer, synthetic: boo
         if face is None or face.points5 is None:
             print(f"  no face: {ph.file}", file=sys.stderr)
             continue
-        mesh = analyzer.mesh.run(image, face.points5)
+        mesh = analyzer.mesh.run(image, face.points5, face.keypoints)
         out.append(Sample(ph.file, ph.identity, "", accessory_features(FaceRegions(mesh)), ph.truth))
         if not synthetic or ph.truth.get("respirator_color") == "COLOR_TYPE_OTHER":
             continue
@@ -229,7 +229,7 @@ def collect(faces_dir: Path, engine: Any, analyzer: FaceAnalyzer, synthetic: boo
                     "GLASSES_STYLE_TYPE_NONE":
                 continue
             edited = fn(image, mesh, rng)
-            m2 = analyzer.mesh.run(edited, face.points5)
+            m2 = analyzer.mesh.run(edited, face.points5, face.keypoints)
             truth = dict(ph.truth)
             out.append(Sample(ph.file, ph.identity, kind, accessory_features(FaceRegions(m2)), truth))
     return out

@@ -106,12 +106,20 @@ def _roi_transform(centre: npt.ArrayLike, size: float, angle: float) -> FloatArr
 def warp(image: RGBImage, to_image: FloatArray, size: int) -> RGBImage:
     """Resample the ``size`` x ``size`` crop whose pixels map to the image through ``to_image``."""
     m = to_image.astype(np.float64)
-    # PIL samples output pixel centres (x + 0.5); our affine works on integer pixel centres.
+    # Only the part of the image under the crop is handed to PIL (a large photo is not copied whole).
+    corners = np.array([[0, 0], [size, 0], [0, size], [size, size]], dtype=np.float64) @ m[:, :2].T + m[:, 2]
+    h, w = image.shape[:2]
+    x0, y0 = (max(int(np.floor(v)) - 2, 0) for v in corners.min(axis=0))
+    x1, y1 = min(int(np.ceil(corners[:, 0].max())) + 2, w), min(int(np.ceil(corners[:, 1].max())) + 2, h)
+    if x1 <= x0 or y1 <= y0:
+        return np.zeros((size, size, 3), dtype=np.uint8)
     a, b, c = m[0]
     d, e, f = m[1]
-    data = (a, b, c + 0.5 * (a + b) - 0.5, d, e, f + 0.5 * (d + e) - 0.5)
-    out = Image.fromarray(image).transform((size, size), Image.Transform.AFFINE, data,
-                                           resample=Image.Resampling.BILINEAR, fillcolor=(0, 0, 0))
+    # PIL samples output pixel centres (x + 0.5); our affine works on integer pixel centres.
+    data = (a, b, c + 0.5 * (a + b) - 0.5 - x0, d, e, f + 0.5 * (d + e) - 0.5 - y0)
+    src = Image.fromarray(np.ascontiguousarray(image[y0:y1, x0:x1]))
+    out = src.transform((size, size), Image.Transform.AFFINE, data,
+                        resample=Image.Resampling.BILINEAR, fillcolor=(0, 0, 0))
     return np.asarray(out, dtype=np.uint8)
 
 
@@ -138,18 +146,36 @@ class FaceMesh:
         del ci
         return MeshResult(pts, crop, crop_pts, to_image, presence, inside)
 
-    def run(self, image: RGBImage, points5: FloatArray, passes: int = 2) -> MeshResult:
-        """Mesh of the face whose 5 alignment points are ``points5`` (image pixels)."""
+    def run(self, image: RGBImage, points5: FloatArray, keypoints: FloatArray | None = None,
+            passes: int = 2) -> MeshResult:
+        """Mesh of the face whose 5 alignment points are ``points5`` (image pixels).
+
+        ``keypoints``: the detector's points when known (BlazeFace order: image-left eye, image-right eye,
+        nose tip, ...). When their eye line disagrees with the 5 points' by more than 20 degrees (the
+        5-point model fails on some rotated or masked faces), both starting regions are tried and the one
+        the mesh finds more face-like is kept.
+        """
         left, right, nose = eye_centres(points5)
-        angle = math.atan2(float(right[1] - left[1]), float(right[0] - left[0]))
-        eyes = (left + right) / 2
-        d = float(np.hypot(*(right - left)))
-        # Face centre sits roughly between the eye line and the nose base; the ROI is ~3.3 eye distances.
-        centre = eyes + 0.6 * (nose - eyes)
-        result = self._infer(image, _roi_transform(centre, 3.4 * max(d, 4.0), angle))
+        starts = [self._start(left, right, nose)]
+        if keypoints is not None and len(keypoints) >= 3:
+            k = np.asarray(keypoints, dtype=np.float32)
+            a5 = math.atan2(float(right[1] - left[1]), float(right[0] - left[0]))
+            ak = math.atan2(float(k[1, 1] - k[0, 1]), float(k[1, 0] - k[0, 0]))
+            if abs((a5 - ak + math.pi) % (2 * math.pi) - math.pi) > math.radians(20):
+                starts.append(self._start(k[0], k[1], k[2] + 0.25 * (k[2] - (k[0] + k[1]) / 2)))
+        results = [self._infer(image, t) for t in starts]
+        result = max(results, key=lambda r: r.presence)
         for _ in range(passes - 1):
             result = self._infer(image, self._refined(result))
         return result
+
+    @staticmethod
+    def _start(left: FloatArray, right: FloatArray, nose: FloatArray) -> FloatArray:
+        """First ROI: eyes level, centred between the eye line and the nose base, ~3.4 eye distances."""
+        angle = math.atan2(float(right[1] - left[1]), float(right[0] - left[0]))
+        eyes = (left + right) / 2
+        d = float(np.hypot(*(right - left)))
+        return _roi_transform(eyes + 0.6 * (nose - eyes), 3.4 * max(d, 4.0), angle)
 
     @staticmethod
     def _refined(result: MeshResult) -> FloatArray:

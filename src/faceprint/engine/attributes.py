@@ -75,7 +75,7 @@ class FaceAnalyzer:
         """The 468-point mesh of ``face`` (None without 5 points)."""
         if face.points5 is None:
             return None
-        return self.mesh.run(image, face.points5)
+        return self.mesh.run(image, face.points5, face.keypoints)
 
     def annotate(self, image: RGBImage, faces: list[Face]) -> None:
         """Fill ``angle`` and ``attributes`` of every face that has 5 points (others are left as they are)."""
@@ -83,7 +83,7 @@ class FaceAnalyzer:
             if face.points5 is None:
                 log.debug("face without 5 points: no attributes")
                 continue
-            mesh = self.mesh.run(image, face.points5)
+            mesh = self.mesh.run(image, face.points5, face.keypoints)
             face.attributes = self.attributes(image, face, mesh)
             face.angle = (pose_from_mesh(mesh.points) if mesh.presence >= MIN_MESH_PRESENCE
                           else pose_from_points5(face.points5))
