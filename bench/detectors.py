@@ -197,41 +197,54 @@ def timed(fn: Detect, img: np.ndarray) -> tuple[int, float]:
 
 
 def measure(
-    name: str, fn: Detect, photos: list[tuple[dict[str, Any], np.ndarray]], quick_640: list[np.ndarray],
+    fns: dict[str, Detect], photos: list[tuple[dict[str, Any], np.ndarray]], fast: list[np.ndarray],
     large: list[tuple[np.ndarray, int]], reps: int,
-) -> dict[str, Any]:
-    res: dict[str, Any] = {"name": name, "g": 0, "gn": 0, "gall": 0, "gcount": 0, "s": 0, "sn": 0,
-                           "fp": 0, "fprot": 0, "side": 0, "siden": 0, "times": {}}
+) -> list[dict[str, Any]]:
+    """Every candidate on every image, image by image (the machine's load then weighs on all alike)."""
+    res = {name: {"name": name, "g": 0, "gn": 0, "gall": 0, "gcount": 0, "s": 0, "sn": 0, "fp": 0,
+                  "fprot": 0, "side": 0, "siden": 0, "times": {}} for name in fns}
     for r, img in photos:
-        n, ms = timed(fn, img)
-        res["times"][r["file"]] = ms
-        if "group" in r["notes"]:
-            res["g"] += min(n, r["need"])
-            res["gn"] += r["need"]
-            res["gall"] += n >= r["need"]
-            res["gcount"] += 1
-        elif r["n"] == 0:
-            res["fp"] += n
-            for k in (1, 2, 3):
-                res["fprot"] += fn(np.ascontiguousarray(np.rot90(img, k)))
-        elif r["sideways"]:
-            res["side"] += n > 0
-            res["siden"] += 1
-        elif r["n"] == 1:
-            res["s"] += n >= 1
-            res["sn"] += 1
-    for img in quick_640[:2]:
-        fn(img)  # warm-up
-    res["ms640"] = statistics.median(timed(fn, img)[1] for _ in range(reps) for img in quick_640)
-    found, need, times = 0, 0, []
+        turned = [np.ascontiguousarray(np.rot90(img, k)) for k in (1, 2, 3)] if r["n"] == 0 else []
+        for name, fn in fns.items():
+            x = res[name]
+            n, ms = timed(fn, img)
+            x["times"][r["file"]] = ms
+            if "group" in r["notes"]:
+                x["g"] += min(n, r["need"])
+                x["gn"] += r["need"]
+                x["gall"] += n >= r["need"]
+                x["gcount"] += 1
+            elif r["n"] == 0:
+                x["fp"] += n
+                x["fprot"] += sum(fn(t) for t in turned)
+            elif r["sideways"]:
+                x["side"] += n > 0
+                x["siden"] += 1
+            elif r["n"] == 1:
+                x["s"] += n >= 1
+                x["sn"] += 1
+    fast_ms: dict[str, list[float]] = {name: [] for name in fns}
+    for fn in fns.values():
+        for img in fast:
+            fn(img)  # warm-up: every canvas shape built once
+    for _ in range(reps):
+        for img in fast:
+            for name, fn in fns.items():
+                fast_ms[name].append(timed(fn, img)[1])
+    large_ms: dict[str, list[float]] = {name: [] for name in fns}
+    found = dict.fromkeys(fns, 0)
+    need = 0
     for img, k in large:
-        n, ms = timed(fn, img)
-        found += min(n, k)
         need += k
-        times.append(ms)
-    res["large"] = f"{found}/{need}"
-    res["mslarge"] = statistics.median(times) if times else float("nan")
-    return res
+        for name, fn in fns.items():
+            n, ms = timed(fn, img)
+            found[name] += min(n, k)
+            large_ms[name].append(ms)
+    for name, x in res.items():
+        x["ms640"] = statistics.median(fast_ms[name])
+        x["large"] = f"{found[name]}/{need}"
+        x["mslarge"] = statistics.median(large_ms[name]) if large else float("nan")
+    return list(res.values())
 
 
 def table(results: list[dict[str, Any]]) -> None:
@@ -352,15 +365,11 @@ def main() -> None:
         "faceprint": lambda: (lambda img: len(det.detect(img))),
     }
     only = [s.strip() for s in args.only.split(",") if s.strip()]
-    results = []
-    for name, make in candidates.items():
-        if only and name not in only and name != "dlib-hog-up1":
-            continue
-        results.append(measure(name, make(), photos, fast, large, 1 if args.quick else 3))
-        print(f"  measured {name}", file=sys.stderr, flush=True)
+    fns = {name: make() for name, make in candidates.items() if not only or name in only or name == "dlib-hog-up1"}
+    results = measure(fns, photos, fast, large, 1 if args.quick else 3)
     table(results)
     print(f"\n640x480 set: {len(fast)} one-face photos; large set: {len(large)} images of 4000x3000; "
-          "x hog1: max over the photo set of (candidate ms / dlib-hog-up1 ms), cold interpreters included")
+          "x hog1: max over the photo set of (candidate ms / dlib-hog-up1 ms), first call per canvas shape included")
 
 
 if __name__ == "__main__":
