@@ -350,6 +350,36 @@ def evaluate_attributes(faces_dir: Path, engine: Any) -> dict[str, dict[str, flo
     return {k: {"cases": len(v), "accuracy": float(np.mean(v))} for k, v in hits.items()}
 
 
+def evaluate_quality(faces_dir: Path, engine: Any) -> dict[str, Any]:
+    """Every quality and occlusion field present and on its scale, on every single-face photo.
+
+    Returns cases, in_range (share of photos with every field present and in range), failures (files),
+    and the median of each field.
+    """
+    from faceprint.engine.quality import OCCLUSION_KEYS, QUALITY_KEYS, assess_quality
+
+    bounds = {k: (0.0, 1.0) for k in (*QUALITY_KEYS, *OCCLUSION_KEYS)}
+    bounds["brightness"] = (-1.0, 1.0)
+    bounds["align_score"] = (0.0, math.inf)
+    values: dict[str, list[float]] = {k: [] for k in bounds}
+    failures = []
+    for ph in photos(faces_dir):
+        image = load(faces_dir, ph.file)
+        face = largest_face(engine, image, attributes=False)
+        if face is None:
+            continue
+        q, o = assess_quality(image, face, engine.analyzer)
+        both = {**q, **o}
+        ok = set(both) == set(bounds) and all(bounds[k][0] <= v <= bounds[k][1] for k, v in both.items())
+        if not ok:
+            failures.append(ph.file)
+        for k, v in both.items():
+            values[k].append(v)
+    n = len(values["size"])
+    return {"cases": n, "in_range": (n - len(failures)) / n if n else math.nan, "failures": failures,
+            **{f"median_{k}": float(np.median(v)) for k, v in values.items() if v}}
+
+
 def rotate(image: RGBImage, degrees: float) -> RGBImage:
     """The image turned ``degrees`` clockwise about its centre (canvas expanded, black corners)."""
     return np.asarray(Image.fromarray(image).rotate(-degrees, resample=Image.Resampling.BILINEAR, expand=True))
@@ -422,6 +452,10 @@ def main() -> None:
         res = evaluate_attributes(args.faces, engine)
         _table(((k, str(v["cases"]), f"{v['accuracy']:.3f}") for k, v in sorted(res.items())),
                ("attribute", "cases", "accuracy"))
+    if not args.pose_only:
+        qual = evaluate_quality(args.faces, engine)
+        print()
+        _table([(k, f"{v:.3f}" if isinstance(v, float) else str(v)) for k, v in qual.items()], ("quality", "value"))
     angles = (-30, -10, 10, 30) if args.quick else ROTATIONS
     pose = evaluate_pose(args.faces, engine, angles, 15 if args.quick else None)
     print()
