@@ -96,6 +96,9 @@ class FaceRegions:
         m["oval"] = self.hull(Regions.FACE_OVAL)
         inner = self.hull(Regions.FACE_OVAL, 0.82)
         m["face_line"] = m["oval"] & ~inner
+        # The outline band below the mouth corners: where a beard grows along the jaw.
+        rows = np.arange(MESH_SIZE)[:, None] > float(min(self.pts[61, 1], self.pts[291, 1]))
+        m["jaw"] = m["face_line"] & rows
         # Bridge between the eyes, where a glasses' bridge crosses the nose.
         p = self.pts
         bridge = np.array([p[133], p[362], p[168], p[6], p[197] * 0.5 + p[6] * 0.5])
