@@ -6,6 +6,7 @@ Seeded descriptors shaped like face descriptors (identities with 5 noisy copies 
 * add throughput: batches of 1000, and API-like calls of 16 (each call one durable transaction);
 * search p50/p95 (top_k 10; top_k 1000) in one database of N features, and in three at once (that database
   plus two of N/10), and the same query as a plain numpy float32 brute force (matmul + argpartition);
+* the same 1-database search again in the fresh process that reopened the store;
 * recall@10 of the store against the exact float32 answer (the store is exact: expect 1.000);
 * time to open (a fresh process reopens the store from disk and rebuilds its index) and the resident memory
   that process holds per feature.
@@ -133,11 +134,13 @@ def run_size(name: str, opener: Opener, reopen_cmd: list[str] | None, n: int, nq
     finally:
         store.close()
     if reopen_cmd is not None:
-        out = subprocess.run(reopen_cmd, capture_output=True, text=True, check=True, timeout=600)
+        cmd = [*reopen_cmd, "--n", str(n), "--queries", str(nq)]
+        out = subprocess.run(cmd, capture_output=True, text=True, check=True, timeout=900)
         info = json.loads(out.stdout.strip().splitlines()[-1])
         row["open_s"] = info["open_s"]
         row["bytes_per_feature"] = info["rss_delta"] / (n + 2 * len(small))
         row["index_bytes_per_feature"] = info["index_bytes"] / (n + 2 * len(small))
+        row["search_reopened"] = tuple(info["search_reopened"])
     return row
 
 
@@ -158,7 +161,18 @@ def reopen_main(args: argparse.Namespace) -> None:
         store.warm()
     open_s = time.perf_counter() - t0
     index = store.index if hasattr(store, "index") else getattr(getattr(store, "_sync", None), "index", None)
-    info = {"open_s": open_s, "rss_delta": rss_bytes() - base, "index_bytes": index.nbytes() if index else 0}
+    info: dict[str, Any] = {"open_s": open_s, "rss_delta": rss_bytes() - base}
+    info["index_bytes"] = index.nbytes() if index else 0
+    # Search again in this fresh process: no build-phase garbage, nothing else running in it.
+    app = store.list_apps()[-1].app_id
+    main_db = next(d for d in store.list_databases(app) if d.name == "main")
+    qs = queries(descriptors(args.n, seed=args.n), args.queries, seed=args.n + 2)
+    ts = []
+    for q in qs:
+        t0 = time.perf_counter()
+        store.search(app, [main_db.db_id], q, 10, -1.0, MV)
+        ts.append(time.perf_counter() - t0)
+    info["search_reopened"] = pct(ts)
     store.close()
     print(json.dumps(info))
 
@@ -202,7 +216,8 @@ def fmt(row: dict[str, Any]) -> str:
     return (
         f"| {row['backend']:8} | {row['n']:>9,} | {num('add_per_s_batch1000', ',.0f'):>9} | "
         f"{num('add_per_s_batch16', ',.0f'):>7} | {pp('search_1db'):>15} | {pp('search_3db'):>15} | "
-        f"{pp('search_1db_k1000'):>15} | {pp('numpy'):>15} | {num('recall10', '.3f'):>6} | "
+        f"{pp('search_1db_k1000'):>15} | {pp('search_reopened'):>15} | {pp('numpy'):>15} | "
+        f"{num('recall10', '.3f'):>6} | "
         f"{num('open_s', '.2f'):>6} | {num('bytes_per_feature', ',.0f'):>6} | "
         f"{num('index_bytes_per_feature', ',.0f'):>5} |"
     )
@@ -210,7 +225,7 @@ def fmt(row: dict[str, Any]) -> str:
 
 HEADER = (
     "| backend  |  features | add/s 1000 | add/s 16 | search 1 db p50/p95 ms | 3 dbs p50/p95 | top 1000 p50/p95 | "
-    "numpy f32 p50/p95 | rec@10 | open s | RSS B/feat | index B/feat |"
+    "reopened 1 db p50/p95 | numpy f32 p50/p95 | rec@10 | open s | RSS B/feat | index B/feat |"
 )
 
 
@@ -223,6 +238,7 @@ def main() -> None:
     ap.add_argument("--quick", action="store_true", help="10K features and 50 queries")
     ap.add_argument("--threads", type=int, help="index scan threads (SQLite; default: up to 2 cores)")
     ap.add_argument("--reopen", help=argparse.SUPPRESS)
+    ap.add_argument("--n", type=int, help=argparse.SUPPRESS)
     args = ap.parse_args()
     if args.reopen:
         reopen_main(args)
@@ -238,7 +254,7 @@ def main() -> None:
         f"index threads: {args.threads or 'default'}"
     )
     print(HEADER)
-    print("|" + "|".join("---" for _ in range(12)) + "|")
+    print("|" + "|".join("---" for _ in range(13)) + "|")
     with tempfile.TemporaryDirectory(prefix="faceprint-bench-") as tmpdir:
         for backend in backends:
             for n in sizes:
