@@ -350,6 +350,7 @@ def all_error_types() -> list[type[FaceprintError]]:
     while stack:
         cls = stack.pop()
         stack.extend(cls.__subclasses__())
-        if cls.internal_code:
+        # only this module's table: others (the SDK's typed API errors) subclass these types
+        if cls.internal_code and cls.__module__ == __name__:
             out.append(cls)
     return sorted(out, key=lambda c: c.internal_code)
