@@ -110,6 +110,17 @@ def test_no_face_photos_give_no_detection_upright_or_turned(detector: FaceDetect
     assert turned <= 1
 
 
+def test_sideways_photos_get_no_upright_face_until_turned_back(detector: FaceDetector, faces_dir: Path) -> None:
+    rows = [r for r in _labels(faces_dir) if re.match(r"rotated (90|180|270)", r["notes"])]
+    assert rows
+    for r in rows:
+        image = _load(faces_dir / r["file"])
+        assert detector.detect(image) == [], r["file"]
+        clockwise = int(r["notes"].split()[1])
+        upright = np.ascontiguousarray(np.rot90(image, clockwise // 90))  # np.rot90 turns anticlockwise
+        assert len(detector.detect(upright)) == 1, r["file"]
+
+
 def test_a_32_pixel_face_is_found(detector: FaceDetector, faces_dir: Path) -> None:
     photo = Image.fromarray(_load(faces_dir / "fr_obama.jpg"))
     (big,) = detector.detect(np.asarray(photo))
