@@ -38,7 +38,7 @@ from faceprint.engine.models import ModelStore
 from faceprint.engine.quality import assess_quality
 from faceprint.engine.similarity import MODEL_VERSION, score_from_similarity, similarity
 from faceprint.engine.types import Angle, Box, Face, RGBImage
-from faceprint.errors import FaceprintError, NoFace
+from faceprint.errors import FaceprintError, InternalError, NoFace
 from faceprint.settings import Settings
 
 __all__ = ["Comparison", "Engine", "ImageFaces", "ImageInput", "QualityReport"]
@@ -94,6 +94,13 @@ class _Found:
     width: int
     height: int
     timings: dict[str, float]
+
+
+def _chip(upright: RGBImage, face: Face) -> RGBImage:
+    """The 150x150 descriptor chip of a face whose landmarks are known."""
+    if face.points5 is None:
+        raise InternalError("A face reached the descriptor without landmarks.")
+    return extract_chip(upright, face.points5)
 
 
 def _ms(t0: float) -> float:
@@ -212,7 +219,7 @@ class Engine:
         if not faces:
             return
         t0 = time.perf_counter()
-        chips = np.stack([extract_chip(upright, f.points5) for f in faces if f.points5 is not None])
+        chips = np.stack([_chip(upright, f) for f in faces])
         vectors = self.embedder.embed(chips)
         for f, v in zip(faces, vectors, strict=True):
             f.embedding = v
@@ -288,7 +295,7 @@ class Engine:
         ok = [s for s in staged if not isinstance(s, FaceprintError)]
         if ok:
             t0 = time.perf_counter()
-            chips = np.stack([extract_chip(found.upright, face.points5) for found, face, _ in ok])
+            chips = np.stack([_chip(found.upright, face) for found, face, _ in ok])
             vectors = self.embedder.embed(chips)
             per_face = _ms(t0) / len(ok)
             for (found, face, _), v in zip(ok, vectors, strict=True):
