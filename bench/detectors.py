@@ -304,15 +304,20 @@ def calibrate(faces: Path, models: ModelStore, rows: list[dict[str, Any]]) -> No
     T = np.stack([((D[:, 0] + D[:, 2]) / 2 - cx) / side, ((D[:, 1] + D[:, 3]) / 2 - cy) / side,
                   (D[:, 2] - D[:, 0] + 1) / side], 1)
     fold = np.random.default_rng(0).integers(0, 5, len(pairs))
+    def fit(f: np.ndarray, t: np.ndarray) -> np.ndarray:
+        """Least squares with a small ridge (1e-3, intercept free): the features are nearly collinear."""
+        ridge = 1e-3 * np.eye(f.shape[1])
+        ridge[0, 0] = 0.0
+        return np.linalg.solve(f.T @ f + ridge, f.T @ t)
+
     def cross_validated(cols: int) -> np.ndarray:
         out = np.zeros_like(T)
         for k in range(5):
             tr = fold != k
-            W = np.linalg.lstsq(F[tr, :cols], T[tr], rcond=None)[0]
-            out[~tr] = F[~tr, :cols] @ W
+            out[~tr] = F[~tr, :cols] @ fit(F[tr, :cols], T[tr])
         return out
 
-    W = np.linalg.lstsq(F, T, rcond=None)[0].T
+    W = fit(F, T).T
     np.set_printoptions(precision=5, suppress=True)
     print(f"{len(pairs)} faces found by both; coefficients (rows: centre x, centre y, side):\n{W}")
 
