@@ -63,6 +63,20 @@ def photo_b64() -> tuple[str, str]:
     return base64.b64encode(buf.getvalue()).decode(), "skimage astronaut"
 
 
+def enrol_photos(n: int = 16) -> list[str]:
+    """Base64 of up to ``n`` different one-face photos (the astronaut when ../shared is absent)."""
+    faces = REPO.parent / "shared" / "faces"
+    out: list[str] = []
+    if (faces / "labels.csv").is_file():
+        import csv
+
+        with (faces / "labels.csv").open(newline="") as f:
+            for row in csv.DictReader(f):
+                if row["faces"] == "1" and "rotated" not in row["notes"] and len(out) < n:
+                    out.append(base64.b64encode((faces / row["file"]).read_bytes()).decode())
+    return out or [photo_b64()[0]]
+
+
 class Api:
     def __init__(self, base: str, cred: dict[str, str]) -> None:
         self.base = base
@@ -128,7 +142,33 @@ async def bench(base: str, cred: dict[str, str], seconds: float, levels: list[in
             print(f"{label:<8} {c:>7} {s['rps']:>8.2f} {s['p50']:>9.1f} {s['p99']:>9.1f} {s['n']:>6.0f} "
                   f"{s['errors']:>6.0f}", flush=True)
     await api.call("DELETE", f"/databases/{db_id}")
+    await enrol(api, seconds)
     await api.client.aclose()
+
+
+async def enrol(api: Api, seconds: float) -> None:
+    """Enrolment throughput: batch adds of 16 different photos, 2 requests in flight (one per core)."""
+    photos = enrol_photos()
+    db_id = (await api.call("POST", "/databases", {"name": "enrol", "max_size": 100000})).json()["db_id"]
+    body = {"images": [{"image": {"data": p}, "key": f"p{i}"} for i, p in enumerate(photos)]}
+    await api.call("POST", f"/databases/{db_id}/features", body)  # warm-up
+    added = 0
+    stop = time.perf_counter() + seconds
+
+    async def worker() -> None:
+        nonlocal added
+        while time.perf_counter() < stop:
+            r = await api.call("POST", f"/databases/{db_id}/features", body)
+            if r.status_code == 200:
+                added += sum(1 for x in r.json()["results"] if x["code"] == 0)
+
+    t0 = time.perf_counter()
+    await asyncio.gather(worker(), worker())
+    wall = time.perf_counter() - t0
+    kib = sum(len(p) * 3 // 4 for p in photos) // 1024 // len(photos)
+    print(f"enrol: batch add of {len(photos)} different photos (mean {kib} KiB), 2 requests in flight: "
+          f"{added / wall:.1f} faces/s ({added} faces in {wall:.1f} s)", flush=True)
+    await api.call("DELETE", f"/databases/{db_id}")
 
 
 def main() -> int:
