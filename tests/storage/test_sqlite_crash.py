@@ -132,7 +132,10 @@ def test_reopen_restores_everything(tmp_path: Path) -> None:
         key = store.get_key("key-1")
         assert key is not None and key.sealed_secret == b"sealed"
         assert store.get_database(app, db.db_id).size == 39
-        assert store.search(app, [db.db_id], vec(5), 10, -1.0, MV) == before
+        (after,) = store.search(app, [db.db_id], vec(5), 10, -1.0, MV)
+        assert isinstance(after, list) and isinstance(before[0], list)
+        assert [h.feature for h in after] == [h.feature for h in before[0]]
+        assert [h.similarity for h in after] == pytest.approx([h.similarity for h in before[0]], abs=1e-6)
         (hits,) = store.search(app, [db.db_id], vec(3), 1, 0.99, MV)
         assert hits == []
         with pytest.raises(Exception, match="quota"):
