@@ -43,7 +43,7 @@ from PIL import Image, ImageOps
 from faceprint.engine._blazeface import BlazeFaceFullRange, RawDetections
 from faceprint.engine._mtcnn import MTCNN
 from faceprint.engine._nms import iou_matrix, weighted_nms
-from faceprint.engine.detection import FaceDetector, calibration_features, dlib_boxes
+from faceprint.engine.detection import MIN_FACE_SLACK, FaceDetector, calibration_features, dlib_boxes
 from faceprint.engine.models import ModelStore
 from faceprint.settings import default_model_dir
 
@@ -148,7 +148,7 @@ def pyramid_only(det: FaceDetector) -> Detect:
         if not len(cand):
             return 0
         boxes = dlib_boxes(cand.boxes, cand.keypoints)
-        return int((boxes[:, 2] >= 0.75 * det.min_face).sum())
+        return int((boxes[:, 2] >= MIN_FACE_SLACK * det.min_face).sum())
 
     return run
 

@@ -67,7 +67,7 @@ NMS_IOU = 0.3
 #: O-net face probability a candidate needs (0..1).
 VERIFY_SCORE = 0.9
 #: Faces whose dlib-like box is smaller than this fraction of ``min_face`` are dropped.
-MIN_FACE_SLACK = 0.75
+MIN_FACE_SLACK = 0.6
 
 # dlib-like box from BlazeFace's output, fitted by least squares (ridge 1e-3) on 181 faces of the
 # labelled photos that dlib's HOG detector (upsample 1) also finds; ``bench/detectors.py --calibrate``
