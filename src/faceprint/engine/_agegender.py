@@ -9,7 +9,6 @@ the gender network gives (female, male) probabilities.
 
 from __future__ import annotations
 
-import threading
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -71,7 +70,6 @@ class AgeGender:
         providers = ["CPUExecutionProvider"]
         self._age: Any = ort.InferenceSession(str(age_path), sess_options=opts, providers=providers)
         self._gender: Any = ort.InferenceSession(str(gender_path), sess_options=opts, providers=providers)
-        self._lock = threading.Lock()
 
     @staticmethod
     def _tensor(chip: RGBImage) -> FloatArray:
@@ -83,8 +81,8 @@ class AgeGender:
         """Age and gender of the face with these 5 alignment points (image pixels)."""
         age_chip = extract_chip(image, points5, 64, CHIP_PADDING)
         gender_chip = extract_chip(image, points5, 32, CHIP_PADDING)
-        with self._lock:
-            age_p = self._age.run(None, {"images": self._tensor(age_chip)})[0][0]
-            gender_p = self._gender.run(None, {"images": self._tensor(gender_chip)})[0][0]
+        # onnxruntime sessions are thread-safe: concurrent requests run side by side
+        age_p = self._age.run(None, {"images": self._tensor(age_chip)})[0][0]
+        gender_p = self._gender.run(None, {"images": self._tensor(gender_chip)})[0][0]
         probs = np.asarray(age_p, dtype=np.float32)
         return AgeGenderResult(float(probs @ _AGE_WEIGHTS), probs, float(gender_p[1]))

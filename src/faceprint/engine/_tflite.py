@@ -1,17 +1,18 @@
 """A thin wrapper around the LiteRT (TFLite) interpreter, without TensorFlow.
 
-One :class:`TFLiteModel` owns one interpreter; it is not thread-safe, so callers keep one per worker
-or guard it with a lock (:class:`faceprint.engine.attributes.FaceAnalyzer` does the latter).
+An interpreter is not thread-safe, so :class:`TFLiteModel` keeps a small pool of them (one per core by
+default): concurrent callers each get their own.
 """
 
 from __future__ import annotations
 
-import threading
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
 
+from faceprint.engine._pool import InstancePool
 from faceprint.errors import ModelMissing
 
 __all__ = ["TFLiteModel"]
@@ -25,11 +26,15 @@ class TFLiteModel:
             raise ModelMissing(f"model file not found: {path}")
         from ai_edge_litert.interpreter import Interpreter
 
-        self._interpreter = Interpreter(model_path=str(path), num_threads=max(1, threads))
-        self._interpreter.allocate_tensors()
-        self._input = self._interpreter.get_input_details()[0]
-        self._outputs = self._interpreter.get_output_details()
-        self._lock = threading.Lock()
+        def make() -> Any:
+            interpreter = Interpreter(model_path=str(path), num_threads=max(1, threads))
+            interpreter.allocate_tensors()
+            return interpreter
+
+        self._pool: InstancePool[Any] = InstancePool(make)
+        with self._pool.get() as first:  # loads the first interpreter now: a broken file fails at start
+            self._input = first.get_input_details()[0]
+            self._outputs = first.get_output_details()
         self.path = path
 
     @property
@@ -40,9 +45,7 @@ class TFLiteModel:
     def run(self, tensor: npt.NDArray[np.float32]) -> list[npt.NDArray[np.float32]]:
         """Run one inference; ``tensor`` must match :attr:`input_shape`."""
         data = np.ascontiguousarray(tensor, dtype=np.float32).reshape(self.input_shape)
-        with self._lock:
-            self._interpreter.set_tensor(self._input["index"], data)
-            self._interpreter.invoke()
-            return [
-                np.array(self._interpreter.get_tensor(o["index"]), dtype=np.float32) for o in self._outputs
-            ]
+        with self._pool.get() as interpreter:
+            interpreter.set_tensor(self._input["index"], data)
+            interpreter.invoke()
+            return [np.array(interpreter.get_tensor(o["index"]), dtype=np.float32) for o in self._outputs]

@@ -38,6 +38,7 @@ from PIL import Image
 from faceprint.engine._blazeface import CANVAS_MULTIPLE, BlazeFaceFullRange, RawDetections
 from faceprint.engine._mtcnn import ONet
 from faceprint.engine._nms import weighted_nms
+from faceprint.engine._pool import InstancePool
 from faceprint.engine.models import ModelStore
 from faceprint.engine.types import Box, Detection, RGBImage
 from faceprint.errors import InvalidArgument
@@ -154,47 +155,58 @@ class FaceDetector:
             raise ValueError(f"min_face must be at least 8 pixels, not {min_face}")
         store = ModelStore(model_dir)
         self.min_face = int(min_face)
-        self._blazeface = BlazeFaceFullRange(store.path("face_detection_full_range.tflite"), threads, 16)
+        path = store.path("face_detection_full_range.tflite")
+        # one BlazeFace (with its interpreters) per concurrent caller: interpreters are not thread-safe
+        self._blazefaces = InstancePool(lambda: BlazeFaceFullRange(path, threads, 16))
         self._onet = ONet(store.path("mtcnn_onet.onnx"), threads)
 
-    def candidates(self, image: RGBImage) -> RawDetections:
-        """BlazeFace's merged candidates (before the O-net check), boxes x1, y1, x2, y2 in image pixels."""
+    def _levels(self, image: RGBImage) -> list[tuple[float, float, npt.NDArray[np.uint8]]]:
+        """``(sx, sy, pixels)`` of every pyramid level, finest first; each level is resized from the
+        previous one (cheaper, same quality)."""
         height, width = image.shape[:2]
         small = Image.fromarray(image)
-        parts: list[RawDetections] = []
+        out = []
         for scale in pyramid(width, height, self.min_face):
             w, h = max(1, round(width * scale)), max(1, round(height * scale))
-            if (w, h) != small.size:  # each level from the previous one: cheaper, same quality
+            if (w, h) != small.size:
                 small = small.resize((w, h), Image.Resampling.BILINEAR, reducing_gap=2.0)
-            pixels = np.asarray(small)
-            sx, sy = w / width, h / height
-            for y in _starts(h):
-                for x in _starts(w):
-                    tile = pixels[y : y + TILE, x : x + TILE]
-                    th, tw = _ceil_to(tile.shape[0], CANVAS_STEP), _ceil_to(tile.shape[1], CANVAS_STEP)
-                    canvas = np.zeros((th, tw, 3), np.float32)  # padding reads as mid-grey
-                    canvas[: tile.shape[0], : tile.shape[1]] = tile * np.float32(1 / 127.5) - np.float32(1.0)
-                    raw = self._blazeface.run(canvas, CANDIDATE_SCORE)
-                    if len(raw):
-                        parts.append(_to_image(raw, sx, sy, x, y))
+            out.append((w / width, h / height, np.asarray(small)))
+        return out
+
+    def _level_candidates(self, sx: float, sy: float, pixels: npt.NDArray[np.uint8]) -> list[RawDetections]:
+        h, w = pixels.shape[:2]
+        parts: list[RawDetections] = []
+        for y in _starts(h):
+            for x in _starts(w):
+                tile = pixels[y : y + TILE, x : x + TILE]
+                th, tw = _ceil_to(tile.shape[0], CANVAS_STEP), _ceil_to(tile.shape[1], CANVAS_STEP)
+                canvas = np.zeros((th, tw, 3), np.float32)  # padding reads as mid-grey
+                canvas[: tile.shape[0], : tile.shape[1]] = tile * np.float32(1 / 127.5) - np.float32(1.0)
+                with self._blazefaces.get() as blazeface:
+                    raw = blazeface.run(canvas, CANDIDATE_SCORE)
+                if len(raw):
+                    parts.append(_to_image(raw, sx, sy, x, y))
+        return parts
+
+    @staticmethod
+    def _merge(parts: list[RawDetections]) -> RawDetections:
         merged = RawDetections.concat(parts)
         if not len(merged):
             return merged
         scores, boxes, points, _ = weighted_nms(merged.scores, merged.boxes, merged.keypoints, NMS_IOU)
         return RawDetections(scores, boxes, points)
 
-    def detect(self, image: RGBImage) -> list[Detection]:
-        """Every upright face, best score first: dlib-convention box, BlazeFace score (0..1), keypoints.
+    def candidates(self, image: RGBImage) -> RawDetections:
+        """BlazeFace's merged candidates (before the O-net check), boxes x1, y1, x2, y2 in image pixels."""
+        parts: list[RawDetections] = []
+        for sx, sy, pixels in self._levels(image):
+            parts += self._level_candidates(sx, sy, pixels)
+        return self._merge(parts)
 
-        ``image``: uint8 RGB ``(H, W, 3)``.
-        """
-        if image.ndim != 3 or image.shape[2] != 3 or image.dtype != np.uint8:
-            raise InvalidArgument(f"expected a uint8 RGB image (H, W, 3), got {image.dtype} {image.shape}")
-        cand = self.candidates(image)
+    def _verify(self, image: RGBImage, cand: RawDetections) -> list[Detection]:
         if not len(cand):
             return []
-        pil = Image.fromarray(image)
-        verified, _, _ = self._onet(pil, cand.boxes)
+        verified, _, _ = self._onet(Image.fromarray(image), cand.boxes)
         boxes = dlib_boxes(cand.boxes, cand.keypoints)
         found: list[Detection] = []
         for i in np.argsort(-cand.scores):
@@ -202,6 +214,38 @@ class FaceDetector:
                 continue
             left, top, w, h = (float(v) for v in boxes[i])
             found.append(Detection(Box(left, top, w, h), float(cand.scores[i]), cand.keypoints[i].copy()))
+        return found
+
+    def detect(self, image: RGBImage, *, largest_only: bool = False) -> list[Detection]:
+        """Every upright face, best score first: dlib-convention box, BlazeFace score (0..1), keypoints.
+
+        ``image``: uint8 RGB ``(H, W, 3)``. ``largest_only``: the caller needs only the largest face, so
+        the pyramid runs from its coarsest level and stops as soon as a verified face is at least as large
+        as anything the finer levels can find (most photos then skip the costly fine levels). The answer
+        still holds every face found on the levels that ran, the largest among them.
+        """
+        if image.ndim != 3 or image.shape[2] != 3 or image.dtype != np.uint8:
+            raise InvalidArgument(f"expected a uint8 RGB image (H, W, 3), got {image.dtype} {image.shape}")
+        levels = self._levels(image)
+        if not largest_only:
+            parts: list[RawDetections] = []
+            for sx, sy, pixels in levels:
+                parts += self._level_candidates(sx, sy, pixels)
+            return self._verify(image, self._merge(parts))
+        coarse_first = levels[::-1]
+        parts = []
+        found: list[Detection] = []
+        for k, (sx, sy, pixels) in enumerate(coarse_first):
+            new = self._level_candidates(sx, sy, pixels)
+            if not new:
+                continue
+            parts += new
+            found = self._verify(image, self._merge(parts))
+            if k + 1 < len(coarse_first) and found:
+                finer = coarse_first[k + 1][0]
+                # the largest face (image pixels) the next finer level is trusted with
+                if max(d.box.width for d in found) >= LAST_LEVEL_FACE / finer:
+                    break
         return found
 
 

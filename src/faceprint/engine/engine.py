@@ -158,7 +158,9 @@ class Engine:
         return pixels
 
     # -- detection -----------------------------------------------------------------------------
-    def _find(self, pixels: RGBImage, rectangle: Box | None, timings: dict[str, float]) -> _Found:
+    def _find(
+        self, pixels: RGBImage, rectangle: Box | None, timings: dict[str, float], largest_only: bool = False
+    ) -> _Found:
         height, width = int(pixels.shape[0]), int(pixels.shape[1])
         x0, y0, x1, y1 = 0, 0, width, height
         rect = None
@@ -167,11 +169,11 @@ class Engine:
             x0, y0, x1, y1 = search_region(rect, width, height)
         region = pixels[y0:y1, x0:x1]
         t0 = time.perf_counter()
-        rotation, upright, dets = 0, region, self.detector.detect(region)
+        rotation, upright, dets = 0, region, self.detector.detect(region, largest_only=largest_only)
         if not dets and self.auto_rotate:
             for r in _ROTATIONS:
                 candidate = rotate_upright(region, r)
-                dets = self.detector.detect(candidate)
+                dets = self.detector.detect(candidate, largest_only=largest_only)
                 if dets:
                     rotation, upright = r, candidate
                     break
@@ -259,7 +261,7 @@ class Engine:
 
     def _largest(self, image: ImageInput, rectangle: Box | None, attributes: bool) -> tuple[_Found, Face]:
         timings: dict[str, float] = {}
-        found = self._find(self._pixels(image, timings), rectangle, timings)
+        found = self._find(self._pixels(image, timings), rectangle, timings, largest_only=True)
         if not found.faces:
             raise NoFace()
         face = max(found.faces, key=lambda f: f.box.area)
