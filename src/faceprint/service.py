@@ -115,7 +115,7 @@ class FaceService:
 
     def embed_images(self, images: Sequence[ImageInput]) -> list[tuple[Face, ImageFaces] | fpe.FaceprintError]:
         """The largest face of each image with its descriptor, or the image's error, in order."""
-        return list(self.engine.embed_many(list(images)))
+        return list(self.engine.embed_many(list(images), attributes=self.settings.add_attributes))
 
     def store_features(
         self, app_id: str, db_id: str, items: Sequence[tuple[ImageInput, str, str]],
