@@ -5,7 +5,6 @@ from __future__ import annotations
 import base64
 import json
 from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -14,37 +13,15 @@ import pytest
 from fastapi.testclient import TestClient
 
 from faceprint.api import create_app
-from faceprint.secrets import SecretBox, new_access_key, new_secret_key
 from faceprint.settings import Settings
 from faceprint.signing import sign_request
 from faceprint.storage.base import FeatureStore
+from tests.client._apps import PREFIX, Tenant, make_tenant, open_test_store
 
 if TYPE_CHECKING:
     from faceprint.engine import Engine
 
-PREFIX = "/openapi/face/v1"
-
-
-@dataclass
-class Tenant:
-    app_id: str
-    access_key: str
-    secret: str
-
-
-def open_test_store(settings: Settings) -> FeatureStore:
-    """The real embedded store of ``settings`` (SQLite in tmp_path)."""
-    from faceprint.storage.factory import open_store
-
-    store: FeatureStore = open_store(settings)
-    return store
-
-
-def make_tenant(store: FeatureStore, settings: Settings, quota: int = 10_000, name: str = "t") -> Tenant:
-    app = store.create_app(name, quota)
-    ak, sk = new_access_key(), new_secret_key()
-    store.add_key(app.app_id, ak, SecretBox.from_settings(settings).seal(ak, sk))
-    return Tenant(app.app_id, ak, sk)
+__all__ = ["PREFIX", "Signed", "Tenant", "b64", "make_tenant", "open_test_store"]
 
 
 class Signed:

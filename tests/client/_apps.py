@@ -1,4 +1,4 @@
-"""Helpers shared by the SDK and CLI tests: the real app over a real store, tenants, a loopback server."""
+"""Helpers shared by the API, SDK and CLI tests: the real app over a real store, tenants, a loopback server."""
 
 from __future__ import annotations
 
