@@ -1,4 +1,4 @@
-"""The embedded store's SQLite schema, its migrations and the row <-> dataclass mapping.
+"""The embedded store's SQLite schema, its migrations and the descriptor blob format.
 
 Descriptors are stored as little-endian float32 blobs (512 bytes for 128 values), never pickled.
 ``features.row_id`` is an AUTOINCREMENT key: SQLite never hands the same row id out twice, even after the
@@ -10,29 +10,13 @@ quota checks never need a COUNT over the features.
 from __future__ import annotations
 
 import sqlite3
-from typing import Any
 
 import numpy as np
 import numpy.typing as npt
 
 from faceprint.errors import InternalError
-from faceprint.storage.base import AccessKey, App, Database, Feature
 
-__all__ = [
-    "APP_COLS",
-    "DB_COLS",
-    "FEATURE_COLS",
-    "KEY_COLS",
-    "SCHEMA_VERSION",
-    "Row",
-    "blob_to_vectors",
-    "migrate",
-    "row_to_app",
-    "row_to_database",
-    "row_to_feature",
-    "row_to_key",
-    "vector_to_blob",
-]
+__all__ = ["FEATURE_COLS", "SCHEMA_VERSION", "blob_to_vectors", "migrate", "vector_to_blob"]
 
 #: Migration i (1-based) brings a store from version i-1 to version i. Append, never edit.
 _MIGRATIONS: list[str] = [
@@ -79,9 +63,6 @@ _MIGRATIONS: list[str] = [
 
 SCHEMA_VERSION = len(_MIGRATIONS)
 
-APP_COLS = "app_id, name, quota, created_at"
-KEY_COLS = "access_key, app_id, sealed_secret, created_at, revoked_at"
-DB_COLS = "db_id, app_id, name, description, max_size, size, model_version, created_at"
 FEATURE_COLS = "feature_id, db_id, key, extra_info, model_version, created_at"
 
 
@@ -115,43 +96,3 @@ def blob_to_vectors(blobs: list[bytes]) -> npt.NDArray[np.float32]:
     out: npt.NDArray[np.float32] = flat.astype(np.float32, copy=False).reshape(len(blobs), -1)
     return out
 
-
-Row = tuple[Any, ...]
-
-
-def row_to_app(r: Row) -> App:
-    return App(app_id=r[0], name=r[1], quota=int(r[2]), created_at=float(r[3]))
-
-
-def row_to_key(r: Row) -> AccessKey:
-    return AccessKey(
-        access_key=r[0],
-        app_id=r[1],
-        sealed_secret=bytes(r[2]),
-        created_at=float(r[3]),
-        revoked_at=None if r[4] is None else float(r[4]),
-    )
-
-
-def row_to_database(r: Row) -> Database:
-    return Database(
-        db_id=r[0],
-        app_id=r[1],
-        name=r[2],
-        description=r[3],
-        max_size=int(r[4]),
-        size=int(r[5]),
-        model_version=r[6],
-        created_at=float(r[7]),
-    )
-
-
-def row_to_feature(r: Row) -> Feature:
-    return Feature(
-        feature_id=r[0],
-        db_id=r[1],
-        key=r[2],
-        extra_info=r[3],
-        model_version=r[4],
-        created_at=float(r[5]),
-    )

@@ -42,6 +42,7 @@ from faceprint.errors import (
 from faceprint.storage._pg_codec import encode_feature_rows
 from faceprint.storage._pg_schema import migrate
 from faceprint.storage._pg_sync import IndexSync
+from faceprint.storage._rows import APP_COLS, DB_COLS, KEY_COLS, row_to_app, row_to_database, row_to_feature, row_to_key
 from faceprint.storage.base import (
     AccessKey,
     App,
@@ -59,36 +60,8 @@ log = logging.getLogger(__name__)
 
 Conn = psycopg.Connection[tuple[Any, ...]]
 
-_APP_COLS = "app_id, name, quota, created_at"
-_KEY_COLS = "access_key, app_id, sealed_secret, created_at, revoked_at"
-_DB_COLS = "db_id, app_id, name, description, max_size, size, model_version, created_at"
 _FEATURE_COLS = "id, db_id, key, extra_info, model_version, created_at"
 _NOW = "extract(epoch FROM clock_timestamp())::double precision"
-
-
-def _app(r: tuple[Any, ...]) -> App:
-    return App(app_id=r[0], name=r[1], quota=int(r[2]), created_at=float(r[3]))
-
-
-def _key(r: tuple[Any, ...]) -> AccessKey:
-    return AccessKey(
-        access_key=r[0], app_id=r[1], sealed_secret=bytes(r[2]), created_at=float(r[3]),
-        revoked_at=None if r[4] is None else float(r[4]),
-    )
-
-
-def _db(r: tuple[Any, ...]) -> Database:
-    return Database(
-        db_id=r[0], app_id=r[1], name=r[2], description=r[3], max_size=int(r[4]), size=int(r[5]),
-        model_version=r[6], created_at=float(r[7]),
-    )
-
-
-def _feature(r: tuple[Any, ...]) -> Feature:
-    return Feature(
-        feature_id=str(r[0]), db_id=r[1], key=r[2], extra_info=r[3], model_version=r[4],
-        created_at=float(r[5]),
-    )
 
 
 def _row_id(feature_id: str) -> int | None:
@@ -152,24 +125,24 @@ class PostgresStore:
                 r = self._one(
                     conn,
                     f"INSERT INTO fp_apps (app_id, name, quota, created_at) VALUES (%s, %s, %s, {_NOW})"
-                    f" RETURNING {_APP_COLS}",
+                    f" RETURNING {APP_COLS}",
                     (app_id, name, quota),
                 )
             except pg_errors.UniqueViolation as e:
                 raise InvalidRequest(f"An app with id {app_id!r} already exists.") from e
         assert r is not None
-        return _app(r)
+        return row_to_app(r)
 
     def get_app(self, app_id: str) -> App:
         with self._pool.connection() as conn:
-            r = self._one(conn, f"SELECT {_APP_COLS} FROM fp_apps WHERE app_id = %s", (app_id,))
+            r = self._one(conn, f"SELECT {APP_COLS} FROM fp_apps WHERE app_id = %s", (app_id,))
         if r is None:
             raise AppNotFound()
-        return _app(r)
+        return row_to_app(r)
 
     def list_apps(self) -> list[App]:
         with self._pool.connection() as conn:
-            return [_app(r) for r in self._all(conn, f"SELECT {_APP_COLS} FROM fp_apps ORDER BY seq", ())]
+            return [row_to_app(r) for r in self._all(conn, f"SELECT {APP_COLS} FROM fp_apps ORDER BY seq", ())]
 
     def add_key(self, app_id: str, access_key: str, sealed_secret: bytes) -> AccessKey:
         with self._pool.connection() as conn, conn.transaction():
@@ -187,27 +160,27 @@ class PostgresStore:
                     r = self._one(
                         conn,
                         "INSERT INTO fp_access_keys (access_key, app_id, sealed_secret, created_at)"
-                        f" VALUES (%s, %s, %s, {_NOW}) RETURNING {_KEY_COLS}",
+                        f" VALUES (%s, %s, %s, {_NOW}) RETURNING {KEY_COLS}",
                         (access_key, app_id, sealed_secret),
                     )
             except pg_errors.UniqueViolation as e:
                 raise InvalidRequest("This access key already exists.") from e
         assert r is not None
-        return _key(r)
+        return row_to_key(r)
 
     def get_key(self, access_key: str) -> AccessKey | None:
         with self._pool.connection() as conn:
             r = self._one(
-                conn, f"SELECT {_KEY_COLS} FROM fp_access_keys WHERE access_key = %s", (access_key,)
+                conn, f"SELECT {KEY_COLS} FROM fp_access_keys WHERE access_key = %s", (access_key,)
             )
-        return None if r is None else _key(r)
+        return None if r is None else row_to_key(r)
 
     def list_keys(self, app_id: str) -> list[AccessKey]:
         with self._pool.connection() as conn:
             rows = self._all(
-                conn, f"SELECT {_KEY_COLS} FROM fp_access_keys WHERE app_id = %s ORDER BY seq", (app_id,)
+                conn, f"SELECT {KEY_COLS} FROM fp_access_keys WHERE app_id = %s ORDER BY seq", (app_id,)
             )
-        return [_key(r) for r in rows]
+        return [row_to_key(r) for r in rows]
 
     def revoke_key(self, access_key: str) -> None:
         with self._pool.connection() as conn:
@@ -239,27 +212,27 @@ class PostgresStore:
             r = self._one(
                 conn,
                 "INSERT INTO fp_databases (db_id, app_id, name, description, max_size, model_version,"
-                f" created_at) VALUES (%s, %s, %s, %s, %s, %s, {_NOW}) RETURNING {_DB_COLS}",
+                f" created_at) VALUES (%s, %s, %s, %s, %s, %s, {_NOW}) RETURNING {DB_COLS}",
                 (uuid.uuid4().hex, app_id, name, description, max_size, model_version),
             )
         assert r is not None
-        return _db(r)
+        return row_to_database(r)
 
     def list_databases(self, app_id: str) -> list[Database]:
         with self._pool.connection() as conn:
             rows = self._all(
-                conn, f"SELECT {_DB_COLS} FROM fp_databases WHERE app_id = %s ORDER BY seq", (app_id,)
+                conn, f"SELECT {DB_COLS} FROM fp_databases WHERE app_id = %s ORDER BY seq", (app_id,)
             )
-        return [_db(r) for r in rows]
+        return [row_to_database(r) for r in rows]
 
     def get_database(self, app_id: str, db_id: str) -> Database:
         with self._pool.connection() as conn:
             r = self._one(
-                conn, f"SELECT {_DB_COLS} FROM fp_databases WHERE db_id = %s AND app_id = %s", (db_id, app_id)
+                conn, f"SELECT {DB_COLS} FROM fp_databases WHERE db_id = %s AND app_id = %s", (db_id, app_id)
             )
         if r is None:
             raise DatabaseNotFound()
-        return _db(r)
+        return row_to_database(r)
 
     def delete_database(self, app_id: str, db_id: str) -> None:
         with self._pool.connection() as conn, conn.transaction():
@@ -341,7 +314,7 @@ class PostgresStore:
             raise DatabaseNotFound()
         if r[0] is None:
             raise FeatureNotFound()
-        return _feature(r)
+        return row_to_feature(r)
 
     def delete_feature(self, app_id: str, db_id: str, feature_id: str) -> None:
         row_id = _row_id(feature_id)
@@ -376,7 +349,7 @@ class PostgresStore:
             )
         if r is None:
             raise FeatureNotFound()
-        return _feature(r)
+        return row_to_feature(r)
 
     # -- search --------------------------------------------------------------------------------
     def search(
@@ -414,7 +387,7 @@ class PostgresStore:
                 for r in self._all(
                     conn, f"SELECT {_FEATURE_COLS} FROM fp_features WHERE id = ANY(%s)", (wanted,)
                 ):
-                    meta[int(r[0])] = _feature(r)
+                    meta[int(r[0])] = row_to_feature(r)
             self._sync.sweep(conn)
         out: list[SearchResult] = []
         for db_id in db_ids:

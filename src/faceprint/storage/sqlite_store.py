@@ -45,19 +45,8 @@ from faceprint.errors import (
     StoreLocked,
     TooManyKeys,
 )
-from faceprint.storage._sqlite_schema import (
-    APP_COLS,
-    DB_COLS,
-    FEATURE_COLS,
-    KEY_COLS,
-    blob_to_vectors,
-    migrate,
-    row_to_app,
-    row_to_database,
-    row_to_feature,
-    row_to_key,
-    vector_to_blob,
-)
+from faceprint.storage._rows import APP_COLS, DB_COLS, KEY_COLS, row_to_app, row_to_database, row_to_feature, row_to_key
+from faceprint.storage._sqlite_schema import FEATURE_COLS, blob_to_vectors, migrate, vector_to_blob
 from faceprint.storage.base import (
     AccessKey,
     App,
