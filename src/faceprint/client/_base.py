@@ -70,12 +70,16 @@ class ClientBase:
     def _url(self, call: Call[Any]) -> str:
         return f"{self.endpoint}/{quote(self.app_id, safe='')}/{call.path}"
 
-    def _sign(self, request: httpx.Request) -> None:
-        """Sign over ``x-date`` and the request line with the path and query exactly as they will be sent."""
+    def _request(self, http: httpx.Client | httpx.AsyncClient, call: Call[Any]) -> httpx.Request:
+        """``call`` as a request of ``http``, signed over ``x-date`` and the request line with the path and
+        query exactly as they will be sent."""
+        request = http.build_request(call.method, self._url(call), json=call.body, headers=self._headers(),
+                                     timeout=self.timeout)
         request_uri = request.url.raw_path.decode("ascii")
         headers = sign_request(self.access_key, self._secret_key, request.method, request_uri,
                                algorithm=self.algorithm)
         request.headers.update(headers)
+        return request
 
     @staticmethod
     def _decode(call: Call[T], response: httpx.Response) -> T:

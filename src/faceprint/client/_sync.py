@@ -77,9 +77,7 @@ class Client(ClientBase):
     def _run(self, call: calls.Call[T]) -> T:
         attempt = 0
         while True:
-            request = self._http.build_request(call.method, self._url(call), json=call.body,
-                                               headers=self._headers(), timeout=self.timeout)
-            self._sign(request)
+            request = self._request(self._http, call)
             try:
                 response = self._http.send(request)
             except httpx.TransportError as exc:
