@@ -15,7 +15,7 @@ from collections.abc import Mapping, Sequence
 
 import numpy as np
 
-from faceprint.engine._regions import FaceRegions
+from faceprint.engine._regions import FaceRegions, median
 
 __all__ = ["FEATURES", "MODELS", "LogisticModel", "accessory_features", "predict_accessories"]
 
@@ -33,9 +33,10 @@ def accessory_features(fr: FaceRegions) -> dict[str, float]:
     norm = ys + 8.0
 
     def med(sel: np.ndarray) -> tuple[float, float, float]:
-        if sel.sum() < 4:
+        idx = np.flatnonzero(sel)
+        if idx.size < 4:
             return ys, cbs, crs
-        return float(np.median(fr.y[sel])), float(np.median(fr.cb[sel])), float(np.median(fr.cr[sel]))
+        return median(fr.y.ravel()[idx]), median(fr.cb.ravel()[idx]), median(fr.cr.ravel()[idx])
 
     def chroma(a: tuple[float, float, float], b: tuple[float, float, float]) -> float:
         return min(math.hypot(a[1] - b[1], a[2] - b[2]) / (spread + 2.0), 10.0)
@@ -57,7 +58,7 @@ def accessory_features(fr: FaceRegions) -> dict[str, float]:
         "lower_flat": (st["mouth"].flat + st["philtrum"].flat + st["chin"].flat) / 3.0,
         "lower_sat": math.hypot(lower[1] - 128.0, lower[2] - 128.0) / 32.0,
         # sunglasses
-        "eye_vs_mid_y": _ylog(float(np.median(eye_y)), mid[0]),
+        "eye_vs_mid_y": _ylog(median(eye_y), mid[0]),
         "eye_p90_vs_mid": _ylog(float(np.percentile(eye_y, 90)), mid[0]),
         "eye_grad": st["eye_open"].grad * (st["eye_open"].y + 8.0) / norm,
         "under_eye_vs_mid_y": _ylog(st["under_eye"].y, mid[0]),
@@ -75,9 +76,9 @@ def accessory_features(fr: FaceRegions) -> dict[str, float]:
         "philtrum_dark": st["philtrum"].dark,
         "philtrum_vs_skin_y": _ylog(st["philtrum"].y, ys),
         "chin_vs_skin_y": _ylog(st["chin"].y, ys),
-        "philtrum_flat_std": float(np.median(fr.local_std[m["philtrum"]])) / norm if m["philtrum"].sum() else 0.0,
+        "philtrum_flat_std": median(fr.local_std[m["philtrum"]]) / norm if m["philtrum"].sum() else 0.0,
         "jaw_vs_skin_y": _ylog(med(m["jaw"])[0], ys),
-        "jaw_std": float(np.median(fr.local_std[m["jaw"]])) / norm if m["jaw"].sum() else 0.0,
+        "jaw_std": median(fr.local_std[m["jaw"]]) / norm if m["jaw"].sum() else 0.0,
         "philtrum_vs_mouth_y": _ylog(st["philtrum"].y, st["mouth"].y),
         "chin_dark": st["chin"].dark,
         # cap / hat / helmet
