@@ -39,7 +39,9 @@ class Settings(BaseSettings):
         description="Base64 key (32 bytes) that seals the apps' secret keys at rest. Empty: generated once "
         "into data_dir/server.key (mode 0600). Every API node of one store needs the same key.",
     )
-    clock_skew_s: int = Field(300, ge=1, description="Largest allowed difference between the server clock and x-date (or date), seconds.")
+    clock_skew_s: int = Field(
+        300, ge=1, description="Largest allowed difference between the server clock and x-date (or date), seconds."
+    )
     max_image_bytes: int = Field(8 * 1024 * 1024, ge=1, description="Largest encoded image file accepted, bytes.")
     max_image_pixels: int = Field(
         50_000_000, ge=1024, description="Largest decoded image (width*height) accepted; bigger is refused."
