@@ -61,8 +61,16 @@ def settings(tmp_path: Path) -> Settings:
     return Settings(data_dir=tmp_path / "data", model_dir=tmp_path / "no-models", max_body_bytes=12 * 1024 * 1024)
 
 
-@pytest.fixture
-def store(settings: Settings) -> Iterator[FeatureStore]:
+@pytest.fixture(params=["sqlite", "postgres"])
+def store(request: pytest.FixtureRequest, settings: Settings) -> Iterator[FeatureStore]:
+    """The API runs over each backend: the embedded store, and PostgreSQL (tests/storage/pg_support.py,
+    skipped with the reason where no server can be had, required in CI)."""
+    if request.param == "postgres":
+        from tests.storage.pg_support import make_postgres_store
+
+        with make_postgres_store() as pg:
+            yield pg
+        return
     s = open_test_store(settings)
     yield s
     s.close()
