@@ -131,14 +131,16 @@ def pyramid_down(image: RGBImage) -> RGBImage:
     v += t
     np.multiply(image[2 : 2 * orr + 2 : 2], 6, out=t, dtype=u16)
     v += t
-    out = np.add(v[:, 0 : 2 * oc : 2], v[:, 4 : 2 * oc + 4 : 2])
-    t2 = np.add(v[:, 1 : 2 * oc + 1 : 2], v[:, 3 : 2 * oc + 3 : 2])
+    # Horizontal pass on channel planes: stride-2 slices of single values rather than of 3-value pixels.
+    p = np.ascontiguousarray(v.transpose(2, 0, 1))
+    out = np.add(p[..., 0 : 2 * oc : 2], p[..., 4 : 2 * oc + 4 : 2])
+    t2 = np.add(p[..., 1 : 2 * oc + 1 : 2], p[..., 3 : 2 * oc + 3 : 2])
     t2 <<= 2
     out += t2
-    np.multiply(v[:, 2 : 2 * oc + 2 : 2], 6, out=t2)
+    np.multiply(p[..., 2 : 2 * oc + 2 : 2], 6, out=t2)
     out += t2
     out >>= 8
-    result: RGBImage = out.astype(np.uint8)
+    result: RGBImage = out.transpose(1, 2, 0).astype(np.uint8, order="C")
     return result
 
 
