@@ -178,16 +178,17 @@ class Engine:
                     rotation, upright = r, candidate
                     break
         timings["detect"] = _ms(t0)
+        found = _Found(upright, [], rotation, (x0, y0), (x1 - x0, y1 - y0), width, height, timings)
+        if rect is not None:
+            dets = [d for d in dets if self._displayed_box(found, d.box).intersection(rect) > 0]
+        if largest_only and dets:
+            dets = [max(dets, key=lambda d: d.box.area)]  # landmarks for the one face that is used
         t0 = time.perf_counter()
-        faces = []
         for d in dets:
             face = Face(box=d.box, score=float(d.score), keypoints=d.keypoints, rotation=rotation)
             face.points5 = self.landmarks.predict(upright, d.box)
-            faces.append(face)
+            found.faces.append(face)
         timings["landmarks"] = _ms(t0)
-        found = _Found(upright, faces, rotation, (x0, y0), (x1 - x0, y1 - y0), width, height, timings)
-        if rect is not None:
-            found.faces = [f for f in faces if self._displayed_box(found, f.box).intersection(rect) > 0]
         return found
 
     def _displayed_box(self, found: _Found, box: Box) -> Box:
@@ -234,8 +235,9 @@ class Engine:
         self.analyzer.annotate(upright, faces)
         timings["attributes"] = _ms(t0)
 
-    def _result(self, found: _Found, faces: list[Face], t_start: float) -> ImageFaces:
-        found.timings["total"] = _ms(t_start)
+    def _result(self, found: _Found, faces: list[Face]) -> ImageFaces:
+        # this image's own work (in a batch, the shared descriptor call counts its share)
+        found.timings["total"] = sum(v for k, v in found.timings.items() if k != "total")
         shown = [self._to_displayed(found, f) for f in faces]
         return ImageFaces(shown, found.width, found.height, found.rotation, found.timings)
 
@@ -249,7 +251,6 @@ class Engine:
     ) -> ImageFaces:
         """Every face of at least ``min_face`` pixels (overlapping ``rectangle`` when given), largest
         first. When no upright face is found, the photo is tried at 90, 180 and 270 degrees."""
-        t_start = time.perf_counter()
         timings: dict[str, float] = {}
         found = self._find(self._pixels(image, timings), rectangle, timings)
         found.faces.sort(key=lambda f: f.box.area, reverse=True)
@@ -257,7 +258,7 @@ class Engine:
             self._embed(found.upright, found.faces, timings)
         if attributes:
             self._annotate(found.upright, found.faces, timings)
-        return self._result(found, found.faces, t_start)
+        return self._result(found, found.faces)
 
     def _largest(self, image: ImageInput, rectangle: Box | None, attributes: bool) -> tuple[_Found, Face]:
         timings: dict[str, float] = {}
@@ -273,11 +274,10 @@ class Engine:
         self, image: ImageInput, rectangle: Box | None = None, *, embed: bool = True, attributes: bool = True
     ) -> tuple[Face, ImageFaces]:
         """The largest face (inside ``rectangle`` when given), with its descriptor; raises NoFace."""
-        t_start = time.perf_counter()
         found, face = self._largest(image, rectangle, attributes)
         if embed:
             self._embed(found.upright, [face], found.timings)
-        result = self._result(found, [face], t_start)
+        result = self._result(found, [face])
         return result.faces[0], result
 
     def embed_many(
@@ -285,22 +285,19 @@ class Engine:
     ) -> list[tuple[Face, ImageFaces] | FaceprintError]:
         """The largest face of each image with its descriptor, the descriptors computed in one batch.
         An image that fails (bad data, no face) yields its error in its slot."""
-        staged: list[tuple[_Found, Face, float] | FaceprintError] = []
+        staged: list[tuple[_Found, Face] | FaceprintError] = []
         for image, rect in images:
-            t_start = time.perf_counter()
             try:
-                found, face = self._largest(image, rect, attributes)
+                staged.append(self._largest(image, rect, attributes))
             except FaceprintError as e:
                 staged.append(e)
-                continue
-            staged.append((found, face, t_start))
         ok = [s for s in staged if not isinstance(s, FaceprintError)]
         if ok:
             t0 = time.perf_counter()
-            chips = np.stack([_chip(found.upright, face) for found, face, _ in ok])
+            chips = np.stack([_chip(found.upright, face) for found, face in ok])
             vectors = self.embedder.embed(chips)
             per_face = _ms(t0) / len(ok)
-            for (found, face, _), v in zip(ok, vectors, strict=True):
+            for (found, face), v in zip(ok, vectors, strict=True):
                 face.embedding = v
                 found.timings["embed"] = per_face
         out: list[tuple[Face, ImageFaces] | FaceprintError] = []
@@ -308,8 +305,8 @@ class Engine:
             if isinstance(s, FaceprintError):
                 out.append(s)
                 continue
-            found, face, t_start = s
-            result = self._result(found, [face], t_start)
+            found, face = s
+            result = self._result(found, [face])
             out.append((result.faces[0], result))
         return out
 
@@ -334,12 +331,11 @@ class Engine:
 
     def quality(self, image: ImageInput, rectangle: Box | None = None) -> QualityReport:
         """The quality check of the largest face; raises NoFace."""
-        t_start = time.perf_counter()
         found, face = self._largest(image, rectangle, attributes=True)
         t0 = time.perf_counter()
         quality, occlusion = assess_quality(found.upright, face, self.analyzer)
         found.timings["quality"] = _ms(t0)
-        result = self._result(found, [face], t_start)
+        result = self._result(found, [face])
         shown = result.faces[0]
         angle = shown.angle or Angle(0.0, 0.0, 0.0)
         return QualityReport(shown, angle, quality, occlusion, found.rotation, result.timings)
