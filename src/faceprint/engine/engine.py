@@ -218,15 +218,17 @@ class Engine:
             timings=dict(face.timings),
         )
 
-    def _embed(self, upright: RGBImage, faces: Sequence[Face], timings: dict[str, float]) -> None:
-        if not faces:
-            return
+    def _describe(self, pairs: Sequence[tuple[RGBImage, Face]]) -> float:
+        """Descriptors of the faces (each with its upright image) in one batch; returns the ms spent."""
         t0 = time.perf_counter()
-        chips = np.stack([_chip(upright, f) for f in faces])
-        vectors = self.embedder.embed(chips)
-        for f, v in zip(faces, vectors, strict=True):
+        vectors = self.embedder.embed(np.stack([_chip(upright, f) for upright, f in pairs]))
+        for (_, f), v in zip(pairs, vectors, strict=True):
             f.embedding = v
-        timings["embed"] = timings.get("embed", 0.0) + _ms(t0)
+        return _ms(t0)
+
+    def _embed(self, upright: RGBImage, faces: Sequence[Face], timings: dict[str, float]) -> None:
+        if faces:
+            timings["embed"] = timings.get("embed", 0.0) + self._describe([(upright, f) for f in faces])
 
     def _annotate(self, upright: RGBImage, faces: list[Face], timings: dict[str, float]) -> None:
         if not faces:
@@ -293,12 +295,8 @@ class Engine:
                 staged.append(e)
         ok = [s for s in staged if not isinstance(s, FaceprintError)]
         if ok:
-            t0 = time.perf_counter()
-            chips = np.stack([_chip(found.upright, face) for found, face in ok])
-            vectors = self.embedder.embed(chips)
-            per_face = _ms(t0) / len(ok)
-            for (found, face), v in zip(ok, vectors, strict=True):
-                face.embedding = v
+            per_face = self._describe([(found.upright, face) for found, face in ok]) / len(ok)
+            for found, _ in ok:
                 found.timings["embed"] = per_face
         out: list[tuple[Face, ImageFaces] | FaceprintError] = []
         for s in staged:
