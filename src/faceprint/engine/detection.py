@@ -203,10 +203,10 @@ class FaceDetector:
             parts += self._level_candidates(sx, sy, pixels)
         return self._merge(parts)
 
-    def _verify(self, image: RGBImage, cand: RawDetections) -> list[Detection]:
+    def _verify(self, image: RGBImage | Image.Image, cand: RawDetections) -> list[Detection]:
         if not len(cand):
             return []
-        verified, _, _ = self._onet(Image.fromarray(image), cand.boxes)
+        verified, _, _ = self._onet(image if isinstance(image, Image.Image) else Image.fromarray(image), cand.boxes)
         boxes = dlib_boxes(cand.boxes, cand.keypoints)
         found: list[Detection] = []
         for i in np.argsort(-cand.scores):
@@ -226,27 +226,39 @@ class FaceDetector:
         """
         if image.ndim != 3 or image.shape[2] != 3 or image.dtype != np.uint8:
             raise InvalidArgument(f"expected a uint8 RGB image (H, W, 3), got {image.dtype} {image.shape}")
-        levels = self._levels(image)
         if not largest_only:
             parts: list[RawDetections] = []
-            for sx, sy, pixels in levels:
+            for sx, sy, pixels in self._levels(image):
                 parts += self._level_candidates(sx, sy, pixels)
             return self._verify(image, self._merge(parts))
-        coarse_first = levels[::-1]
+        # coarse to fine, each level scaled from the photo only when it is reached (most photos stop at
+        # the first or second level, and the finest level costs the most to scale)
+        height, width = image.shape[:2]
+        whole = Image.fromarray(image)
+        coarse_first = pyramid(width, height, self.min_face)[::-1]
         parts = []
         found: list[Detection] = []
-        for k, (sx, sy, pixels) in enumerate(coarse_first):
+        for k, scale in enumerate(coarse_first):
+            sx, sy, pixels = _scaled(whole, scale)
             new = self._level_candidates(sx, sy, pixels)
             if not new:
                 continue
             parts += new
-            found = self._verify(image, self._merge(parts))
+            found = self._verify(whole, self._merge(parts))
             if k + 1 < len(coarse_first) and found:
-                finer = coarse_first[k + 1][0]
+                finer = coarse_first[k + 1]
                 # the largest face (image pixels) the next finer level is trusted with
                 if max(d.box.width for d in found) >= LAST_LEVEL_FACE / finer:
                     break
         return found
+
+
+def _scaled(whole: Image.Image, scale: float) -> tuple[float, float, npt.NDArray[np.uint8]]:
+    """``(sx, sy, pixels)`` of the photo scaled by ``scale`` (< 1)."""
+    width, height = whole.size
+    w, h = max(1, round(width * scale)), max(1, round(height * scale))
+    small = whole if (w, h) == whole.size else whole.resize((w, h), Image.Resampling.BILINEAR, reducing_gap=2.0)
+    return w / width, h / height, np.asarray(small)
 
 
 def _to_image(raw: RawDetections, sx: float, sy: float, x0: int, y0: int) -> RawDetections:
