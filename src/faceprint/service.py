@@ -18,6 +18,7 @@ from faceprint.storage.base import Database, Feature, FeatureStore, NewFeature
 
 if TYPE_CHECKING:
     from faceprint.engine.engine import Comparison, Engine, ImageFaces, QualityReport
+    from faceprint.engine.processes import EngineProcesses
 
 __all__ = [
     "AddedItem",
@@ -60,13 +61,13 @@ class ScoredHit:
 class FaceService:
     """Faceprint's use cases over one engine and one store."""
 
-    def __init__(self, engine: Engine | None, store: FeatureStore, settings: Settings) -> None:
+    def __init__(self, engine: Engine | EngineProcesses | None, store: FeatureStore, settings: Settings) -> None:
         self._engine = engine
         self.store = store
         self.settings = settings
 
     @property
-    def engine(self) -> Engine:
+    def engine(self) -> Engine | EngineProcesses:
         if self._engine is None:
             raise fpe.ModelMissing("The face engine is not loaded.")
         return self._engine

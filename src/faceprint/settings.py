@@ -57,6 +57,13 @@ class Settings(BaseSettings):
     inference_threads: int = Field(
         0, ge=0, description="Threads for inference (0: one per CPU core)."
     )
+    engine_processes: int = Field(
+        -1,
+        ge=-1,
+        description="Worker processes that run the face engine, each with its own models (~0.5 GB): -1 one per "
+        "CPU core on machines with 2 or more, 0 none (the engine runs in threads of the service process), N that "
+        "many. Processes scale across cores where threads are held back by Python's interpreter lock.",
+    )
     add_attributes: bool = Field(
         True,
         description="Estimate the face attributes in batch-add answers, as Mercury Cloud does since v1.1.0 "
@@ -69,3 +76,10 @@ class Settings(BaseSettings):
     @classmethod
     def _upper(cls, v: str) -> str:
         return v.upper()
+
+    def engine_process_count(self) -> int:
+        """The number of engine worker processes to start (0: run the engine in threads)."""
+        if self.engine_processes >= 0:
+            return self.engine_processes
+        cores = os.cpu_count() or 1
+        return cores if cores >= 2 else 0

@@ -30,6 +30,7 @@ from faceprint.storage.base import FeatureStore
 
 if TYPE_CHECKING:
     from faceprint.engine.engine import Engine
+    from faceprint.engine.processes import EngineProcesses
 
 __all__ = ["create_app"]
 
@@ -57,13 +58,19 @@ def _key_lookup(store: FeatureStore, box: SecretBox) -> Any:
     return lookup
 
 
-def _load_engine(settings: Settings) -> Engine | None:
+def _load_engine(settings: Settings) -> Engine | EngineProcesses | None:
     if not settings.model_dir.is_dir():
         log.error("face engine not loaded: no model folder %s (run `faceprint models pull`)", settings.model_dir)
         return None
-    from faceprint.engine import Engine
-
     try:
+        processes = settings.engine_process_count()
+        if processes:
+            from faceprint.engine.processes import EngineProcesses
+
+            log.info("starting %d face engine worker processes", processes)
+            return EngineProcesses(settings, processes)
+        from faceprint.engine import Engine
+
         return Engine.from_settings(settings)
     except fpe.ModelMissing as e:
         log.error("face engine not loaded: %s", e.message)
@@ -71,14 +78,19 @@ def _load_engine(settings: Settings) -> Engine | None:
 
 
 def create_app(
-    settings: Settings, engine: Engine | None = None, store: FeatureStore | None = None
+    settings: Settings, engine: Engine | EngineProcesses | None = None, store: FeatureStore | None = None,
+    *, owned: bool = False,
 ) -> FastAPI:
     """The Mercury Cloud face OpenAPI v1.5.0 over ``engine`` and ``store``.
 
     ``store`` None: the store of ``settings`` is opened (and closed at shutdown). ``engine`` None: the
-    models are loaded from ``settings.model_dir``; when they are missing the app still serves the
-    database APIs, /readyz answers 503 and image APIs answer ModelMissing."""
-    owns_store = store is None
+    models are loaded from ``settings.model_dir``, in ``settings.engine_process_count()`` worker processes
+    (stopped at shutdown) or in this process; when they are missing the app still serves the
+    database APIs, /readyz answers 503 and image APIs answer ModelMissing. ``owned``: the given engine
+    and store are the app's to close at shutdown too (uvicorn ends the process by re-raising SIGTERM
+    after the shutdown, so code after ``uvicorn.run`` does not run)."""
+    owns_store = store is None or owned
+    owns_engine = engine is None or owned
     if store is None:
         from faceprint.storage.factory import open_store
 
@@ -98,6 +110,8 @@ def create_app(
             yield
         finally:
             pool.shutdown(wait=True, cancel_futures=True)
+            if owns_engine and engine is not None and hasattr(engine, "close"):
+                engine.close()
             if owns_store:
                 the_store.close()
 

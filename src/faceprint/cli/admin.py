@@ -92,15 +92,22 @@ def _serve(args: argparse.Namespace) -> int:
 
     from faceprint.api import create_app
     from faceprint.engine import Engine
+    from faceprint.engine.processes import EngineProcesses
 
     settings = _settings(args)
     if not getattr(args, "verbose", False):
         logging.getLogger().setLevel(settings.log_level)
     try:
-        engine = Engine.from_settings(settings)
-        store = _open_store(settings)
+        store = _open_store(settings)  # first: a second `serve` on the same store stops before loading models
     except FaceprintError as e:
         log.error("%s", e.message)
+        return 1
+    processes = settings.engine_process_count()
+    try:
+        engine = EngineProcesses(settings, processes) if processes else Engine.from_settings(settings)
+    except FaceprintError as e:
+        log.error("%s", e.message)
+        store.close()
         return 1
     host = "127.0.0.1" if settings.host in ("0.0.0.0", "::", "") else settings.host
     endpoint = f"http://{host}:{settings.port}/openapi/face/v1"
@@ -121,12 +128,10 @@ def _serve(args: argparse.Namespace) -> int:
             _out(f"  app_id:      {app.app_id}  ({app.name})")
         if creds_path.exists():
             _out(f"  credentials of the first app: {creds_path}")
-    asgi = create_app(settings, engine=engine, store=store)
-    try:
-        uvicorn.run(asgi, host=settings.host, port=settings.port, access_log=False,
-                    log_level=settings.log_level.lower())
-    finally:
-        store.close()
+    # the app closes the engine's worker processes and the store at shutdown
+    asgi = create_app(settings, engine=engine, store=store, owned=True)
+    uvicorn.run(asgi, host=settings.host, port=settings.port, access_log=False,
+                log_level=settings.log_level.lower())
     return 0
 
 
