@@ -60,7 +60,7 @@ class Settings(BaseSettings):
     engine_processes: int = Field(
         -1,
         ge=-1,
-        description="Worker processes that run the face engine, each with its own models (~0.5 GB): -1 one per "
+        description="Worker processes that run the face engine, each with its own models (~0.4 GB): -1 one per "
         "CPU core on machines with 2 or more, 0 none (the engine runs in threads of the service process), N that "
         "many. Processes scale across cores where threads are held back by Python's interpreter lock.",
     )
