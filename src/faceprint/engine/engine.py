@@ -1,4 +1,5 @@
-"""The face engine: decode, detect (turning sideways photos upright), landmarks, descriptor, attributes.
+"""The face engine: decode, detect (turning sideways photos and tilted faces upright), landmarks,
+descriptor, attributes.
 
 Usable as a library::
 
@@ -26,9 +27,13 @@ from faceprint.engine.attributes import FaceAnalyzer
 from faceprint.engine.detection import FaceDetector
 from faceprint.engine.embed import Embedder
 from faceprint.engine.geometry import (
+    Affine,
+    box_back,
     box_to_displayed,
     clip_rectangle,
+    points_back,
     points_to_displayed,
+    quarter_turn,
     rotate_upright,
     search_region,
 )
@@ -37,7 +42,8 @@ from faceprint.engine.landmarks import ShapePredictor
 from faceprint.engine.models import ModelStore
 from faceprint.engine.quality import assess_quality
 from faceprint.engine.similarity import MODEL_VERSION, score_from_similarity, similarity
-from faceprint.engine.types import Angle, Box, Face, RGBImage
+from faceprint.engine.tilt import find_tilted
+from faceprint.engine.types import Angle, Box, Detection, Face, RGBImage
 from faceprint.errors import FaceprintError, InternalError, NoFace
 from faceprint.settings import Settings
 
@@ -56,7 +62,8 @@ class ImageFaces:
     faces: list[Face]
     width: int
     height: int
-    #: Clockwise rotation (0/90/180/270) that made the faces upright.
+    #: Clockwise rotation (0/90/180/270) that made the faces upright (for tilted faces, found in the
+    #: photo turned by their own angle: the quarter turn nearest to that angle).
     rotation: int
     timings: dict[str, float] = field(default_factory=dict)
 
@@ -76,7 +83,7 @@ class QualityReport:
     angle: Angle
     quality: dict[str, float]
     occlusion: dict[str, float]
-    #: Clockwise rotation (0/90/180/270) that turns the photo upright.
+    #: Clockwise rotation (0/90/180/270) that turns the photo upright (the nearest quarter turn).
     optimal_rotation_angle: int
     timings: dict[str, float] = field(default_factory=dict)
 
@@ -87,6 +94,7 @@ class _Found:
 
     upright: RGBImage
     faces: list[Face]
+    #: The quarter turn reported (0/90/180/270, the nearest to ``turn``).
     rotation: int
     #: Top-left of the scanned region in displayed coordinates, and the region's size.
     offset: tuple[int, int]
@@ -94,6 +102,10 @@ class _Found:
     width: int
     height: int
     timings: dict[str, float]
+    #: The exact clockwise turn (degrees) that made the faces upright.
+    turn: float = 0.0
+    #: For a turn that is no quarter turn: the map from ``upright``'s points to the region's.
+    back: Affine | None = None
 
 
 def _chip(upright: RGBImage, face: Face) -> RGBImage:
@@ -169,16 +181,12 @@ class Engine:
             x0, y0, x1, y1 = search_region(rect, width, height)
         region = pixels[y0:y1, x0:x1]
         t0 = time.perf_counter()
-        rotation, upright, dets = 0, region, self.detector.detect(region, largest_only=largest_only)
+        found = _Found(region, [], 0, (x0, y0), (x1 - x0, y1 - y0), width, height, timings)
+        dets = self.detector.detect(region, largest_only=largest_only)
         if not dets and self.auto_rotate:
-            for r in _ROTATIONS:
-                candidate = rotate_upright(region, r)
-                dets = self.detector.detect(candidate, largest_only=largest_only)
-                if dets:
-                    rotation, upright = r, candidate
-                    break
+            dets = self._turned(found, largest_only)
         timings["detect"] = _ms(t0)
-        found = _Found(upright, [], rotation, (x0, y0), (x1 - x0, y1 - y0), width, height, timings)
+        upright, rotation = found.upright, found.rotation
         if rect is not None:
             dets = [d for d in dets if self._displayed_box(found, d.box).intersection(rect) > 0]
         if largest_only and dets:
@@ -191,22 +199,48 @@ class Engine:
         timings["landmarks"] = _ms(t0)
         return found
 
+    def _turned(self, found: _Found, largest_only: bool) -> list[Detection]:
+        """Faces of a region where no upright face was found: first tilted faces (the region turned by
+        their keypoints' angle, see faceprint.engine.tilt), then the region turned a quarter at a time.
+        Sets ``found``'s image and turn when a face is found."""
+        region = found.upright
+        tilted = find_tilted(self.detector, region, largest_only)
+        if tilted is not None:
+            found.upright, found.turn, found.back = tilted.image, tilted.turn, tilted.back
+            found.rotation = quarter_turn(tilted.turn)
+            return tilted.detections
+        for r in _ROTATIONS:
+            candidate = rotate_upright(region, r)
+            dets = self.detector.detect(candidate, largest_only=largest_only)
+            if dets:
+                found.upright, found.turn, found.rotation = candidate, float(r), r
+                return dets
+        return []
+
+    def _points(self, found: _Found, points: np.ndarray) -> np.ndarray:
+        """Upright-image points in displayed-image pixels."""
+        rw, rh = found.region_size
+        if found.back is not None:
+            mapped = points_back(points, found.back)
+        else:
+            mapped = points_to_displayed(points, found.rotation, rw, rh)
+        return mapped + np.array(found.offset, np.float32)
+
     def _displayed_box(self, found: _Found, box: Box) -> Box:
+        if found.back is not None:
+            return box_back(box, found.back).shifted(*found.offset)
         rw, rh = found.region_size
         return box_to_displayed(box, found.rotation, rw, rh).shifted(*found.offset)
 
     def _to_displayed(self, found: _Found, face: Face) -> Face:
         """A copy of an upright-coordinates face in displayed-image pixels."""
-        rw, rh = found.region_size
-        ox, oy = found.offset
-        shift = np.array([ox, oy], np.float32)
 
         def pts(p: np.ndarray | None) -> np.ndarray | None:
-            return None if p is None else points_to_displayed(p, found.rotation, rw, rh) + shift
+            return None if p is None else self._points(found, p)
 
         angle = face.angle
-        if angle is not None and found.rotation:
-            roll = (angle.roll - found.rotation + 180.0) % 360.0 - 180.0
+        if angle is not None and found.turn:
+            roll = (angle.roll - found.turn + 180.0) % 360.0 - 180.0
             angle = Angle(angle.yaw, angle.pitch, roll)
         return replace(
             face,
@@ -252,7 +286,9 @@ class Engine:
         attributes: bool = True,
     ) -> ImageFaces:
         """Every face of at least ``min_face`` pixels (overlapping ``rectangle`` when given), largest
-        first. When no upright face is found, the photo is tried at 90, 180 and 270 degrees."""
+        first. When no upright face is found, the photo is turned by the angle of any tilted face BlazeFace
+        sees (faces leaning by 10-60 degrees), then by 90, 180 and 270 degrees; the faces are reported in
+        the displayed photo all the same (a tilted face's box: its size, centred on the face)."""
         timings: dict[str, float] = {}
         found = self._find(self._pixels(image, timings), rectangle, timings)
         found.faces.sort(key=lambda f: f.box.area, reverse=True)

@@ -3,16 +3,38 @@
 A sideways photo is turned upright by rotating it ``r`` degrees clockwise (r in 0/90/180/270). Faces are
 found in the upright image and reported in the image *as displayed*, so their points are mapped back
 with :func:`points_to_displayed`.
+
+A *tilted* face (one turned by less than a quarter turn) is found in the photo turned by an arbitrary
+angle on a grown canvas (:func:`turn_image`); its points go back through the affine map that function
+returns (:func:`points_back`, :func:`box_back`).
 """
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
+import numpy.typing as npt
+from PIL import Image
 
 from faceprint.engine.types import Box, FloatArray, RGBImage
 from faceprint.errors import BadRectangle
 
-__all__ = ["box_to_displayed", "clip_rectangle", "points_to_displayed", "rotate_upright", "search_region"]
+__all__ = [
+    "Affine",
+    "box_back",
+    "box_to_displayed",
+    "clip_rectangle",
+    "points_back",
+    "points_to_displayed",
+    "quarter_turn",
+    "rotate_upright",
+    "search_region",
+    "turn_image",
+]
+
+#: A 2x3 affine map of continuous pixel coordinates: ``p' = A[:, :2] @ p + A[:, 2]``.
+Affine = npt.NDArray[np.float64]
 
 
 def rotate_upright(image: RGBImage, rotation: int) -> RGBImage:
@@ -73,3 +95,42 @@ def search_region(rect: Box, width: int, height: int, margin: float = 0.25) -> t
     x1 = int(min(np.ceil(rect.right + mx), width))
     y1 = int(min(np.ceil(rect.bottom + my), height))
     return x0, y0, x1, y1
+
+
+def turn_image(image: RGBImage, degrees: float) -> tuple[RGBImage, Affine]:
+    """The image turned ``degrees`` clockwise about its centre (bilinear) on a canvas grown to hold all
+    of it (black corners), and the affine map from the turned image's points back to ``image``'s
+    (continuous pixel coordinates: a pixel spans [x, x+1))."""
+    h, w = image.shape[:2]
+    t = math.radians(degrees)
+    c, s = math.cos(t), math.sin(t)
+    tw = max(1, math.ceil(w * abs(c) + h * abs(s) - 1e-6))
+    th = max(1, math.ceil(w * abs(s) + h * abs(c) - 1e-6))
+    # back map p = R(-t) (q - q0) + p0, where R(t) turns clockwise in y-down coordinates
+    rot = np.array([[c, s], [-s, c]], np.float64)
+    shift = np.array([w / 2.0, h / 2.0]) - rot @ np.array([tw / 2.0, th / 2.0])
+    back: Affine = np.concatenate([rot, shift[:, None]], axis=1)
+    turned = Image.fromarray(image).transform(
+        (tw, th), Image.Transform.AFFINE, tuple(back.ravel()), Image.Resampling.BILINEAR, fillcolor=(0, 0, 0)
+    )
+    return np.asarray(turned, dtype=np.uint8), back
+
+
+def points_back(points: FloatArray, back: Affine) -> FloatArray:
+    """``(N, 2)`` points mapped by ``back`` (see :func:`turn_image`)."""
+    p = np.asarray(points, dtype=np.float64)
+    out: FloatArray = (p @ back[:, :2].T + back[:, 2]).astype(np.float32)
+    return out
+
+
+def box_back(box: Box, back: Affine) -> Box:
+    """A box of the turned image in the original image: the axis-aligned box of the same size centred
+    on the mapped centre (a face box keeps its size when the face is turned; the bounding box of the
+    turned corners would be up to 41 % larger)."""
+    cx, cy = points_back(np.array([box.center], np.float32), back)[0]
+    return Box(float(cx) - box.width / 2.0, float(cy) - box.height / 2.0, box.width, box.height)
+
+
+def quarter_turn(degrees: float) -> int:
+    """The multiple of 90 (0, 90, 180 or 270) nearest to a clockwise turn of ``degrees``."""
+    return round(degrees / 90.0) * 90 % 360
