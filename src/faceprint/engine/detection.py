@@ -244,7 +244,12 @@ class FaceDetector:
             if not new:
                 continue
             parts += new
-            found = self._verify(whole, self._merge(parts))
+            verified = self._verify(whole, self._merge(parts))
+            # A face verified on a coarser level stays found when merging in a finer level's weaker
+            # candidate moves its box below the O-net's threshold (a borderline face would otherwise be
+            # lost for having been seen twice).
+            kept = [d for d in found if all(d.box.iou(v.box) < NMS_IOU for v in verified)]
+            found = sorted(verified + kept, key=lambda d: -d.score)
             if k + 1 < len(coarse_first) and found:
                 finer = coarse_first[k + 1]
                 # the largest face (image pixels) the next finer level is trusted with
