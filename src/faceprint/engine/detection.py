@@ -224,13 +224,21 @@ class FaceDetector:
         as anything the finer levels can find (most photos then skip the costly fine levels). The answer
         still holds every face found on the levels that ran, the largest among them.
         """
+        return self.detect_with_candidates(image, largest_only=largest_only)[0]
+
+    def detect_with_candidates(
+        self, image: RGBImage, *, largest_only: bool = False
+    ) -> tuple[list[Detection], RawDetections]:
+        """:meth:`detect`, with BlazeFace's merged candidates of the levels that ran (as
+        :meth:`candidates` gives them; every level when no face was found)."""
         if image.ndim != 3 or image.shape[2] != 3 or image.dtype != np.uint8:
             raise InvalidArgument(f"expected a uint8 RGB image (H, W, 3), got {image.dtype} {image.shape}")
         if not largest_only:
             parts: list[RawDetections] = []
             for sx, sy, pixels in self._levels(image):
                 parts += self._level_candidates(sx, sy, pixels)
-            return self._verify(image, self._merge(parts))
+            merged = self._merge(parts)
+            return self._verify(image, merged), merged
         # coarse to fine, each level scaled from the photo only when it is reached (most photos stop at
         # the first or second level, and the finest level costs the most to scale)
         height, width = image.shape[:2]
@@ -238,13 +246,15 @@ class FaceDetector:
         coarse_first = pyramid(width, height, self.min_face)[::-1]
         parts = []
         found: list[Detection] = []
+        merged = self._merge(parts)
         for k, scale in enumerate(coarse_first):
             sx, sy, pixels = _scaled(whole, scale)
             new = self._level_candidates(sx, sy, pixels)
             if not new:
                 continue
             parts += new
-            verified = self._verify(whole, self._merge(parts))
+            merged = self._merge(parts)
+            verified = self._verify(whole, merged)
             # A face verified on a coarser level stays found when merging in a finer level's weaker
             # candidate moves its box below the O-net's threshold (a borderline face would otherwise be
             # lost for having been seen twice).
@@ -255,7 +265,7 @@ class FaceDetector:
                 # the largest face (image pixels) the next finer level is trusted with
                 if max(d.box.width for d in found) >= LAST_LEVEL_FACE / finer:
                     break
-        return found
+        return found, merged
 
 
 def _scaled(whole: Image.Image, scale: float) -> tuple[float, float, npt.NDArray[np.uint8]]:

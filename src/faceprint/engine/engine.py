@@ -22,6 +22,7 @@ from pathlib import Path
 
 import numpy as np
 
+from faceprint.engine._blazeface import RawDetections
 from faceprint.engine.align import extract_chip
 from faceprint.engine.attributes import FaceAnalyzer
 from faceprint.engine.detection import FaceDetector
@@ -182,9 +183,9 @@ class Engine:
         region = pixels[y0:y1, x0:x1]
         t0 = time.perf_counter()
         found = _Found(region, [], 0, (x0, y0), (x1 - x0, y1 - y0), width, height, timings)
-        dets = self.detector.detect(region, largest_only=largest_only)
+        dets, candidates = self.detector.detect_with_candidates(region, largest_only=largest_only)
         if not dets and self.auto_rotate:
-            dets = self._turned(found, largest_only)
+            dets = self._turned(found, largest_only, candidates)
         timings["detect"] = _ms(t0)
         upright, rotation = found.upright, found.rotation
         if rect is not None:
@@ -199,12 +200,13 @@ class Engine:
         timings["landmarks"] = _ms(t0)
         return found
 
-    def _turned(self, found: _Found, largest_only: bool) -> list[Detection]:
+    def _turned(self, found: _Found, largest_only: bool, candidates: RawDetections) -> list[Detection]:
         """Faces of a region where no upright face was found: first tilted faces (the region turned by
         their keypoints' angle, see faceprint.engine.tilt), then the region turned a quarter at a time.
-        Sets ``found``'s image and turn when a face is found."""
+        Sets ``found``'s image and turn when a face is found. ``candidates``: BlazeFace's candidates on
+        the region, from the upright search."""
         region = found.upright
-        tilted = find_tilted(self.detector, region, largest_only)
+        tilted = find_tilted(self.detector, region, largest_only, candidates)
         if tilted is not None:
             found.upright, found.turn, found.back = tilted.image, tilted.turn, tilted.back
             found.rotation = quarter_turn(tilted.turn)

@@ -15,7 +15,7 @@ the lean left, kept within :data:`MAX_TURN` (beyond it a quarter turn is the bet
 landmarks, mesh and descriptor are computed on the upright face; the engine maps its points back
 (:func:`faceprint.engine.geometry.points_back`).
 
-Cost: one BlazeFace pass over the image (the candidates) when nothing upright was found; for each
+Cost: the candidates come from the upright search that found nothing (no extra pass); for each
 distinct tilt tried (at most :data:`MAX_TRIES`, only when a candidate is tilted) one or two detector
 runs on a small crop around the candidate (the turn checked, and once refined); and one detector run on
 the whole image turned by a turn that checked out.
@@ -134,10 +134,15 @@ def settle_turn(detector: FaceDetector, image: RGBImage, box: FloatArray, turn: 
     return None
 
 
-def find_tilted(detector: FaceDetector, image: RGBImage, largest_only: bool = False) -> Tilted | None:
+def find_tilted(detector: FaceDetector, image: RGBImage, largest_only: bool = False,
+                candidates: RawDetections | None = None) -> Tilted | None:
     """The upright faces of the image turned by the first settled turn (see :func:`tilt_turns` and
-    :func:`settle_turn`), or None. ``largest_only`` as in :meth:`FaceDetector.detect`."""
-    for first, box in tilt_turns(detector.candidates(image)):
+    :func:`settle_turn`), or None. ``largest_only`` as in :meth:`FaceDetector.detect`. ``candidates``:
+    BlazeFace's candidates on the image when the caller has them (from
+    :meth:`FaceDetector.detect_with_candidates`); else they are computed."""
+    if candidates is None:
+        candidates = detector.candidates(image)
+    for first, box in tilt_turns(candidates):
         turn = settle_turn(detector, image, box, first)
         if turn is None:
             continue

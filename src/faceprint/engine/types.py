@@ -113,7 +113,8 @@ class Face:
     angle: Angle | None = None
     #: The guide's attributes (keys and enum spellings of the Mercury guide) and extra confidences.
     attributes: dict[str, Any] = field(default_factory=dict)
-    #: Rotation (degrees clockwise, 0/90/180/270) that was applied to the image to find this face.
+    #: Rotation (degrees clockwise, 0/90/180/270) that was applied to the image to find this face; a
+    #: tilted face found in the image turned by its own angle reports the quarter turn nearest that angle.
     rotation: int = 0
     #: Milliseconds spent per stage for this face.
     timings: dict[str, float] = field(default_factory=dict)
