@@ -22,7 +22,7 @@ from collections.abc import Sequence
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any
 
 from faceprint.engine.engine import Comparison, Engine, ImageFaces, ImageInput, QualityReport
 from faceprint.engine.models import ModelStore, load_manifest
@@ -34,8 +34,6 @@ from faceprint.settings import Settings
 __all__ = ["EngineProcesses"]
 
 log = logging.getLogger(__name__)
-
-T = TypeVar("T")
 
 #: The engine of this worker process (set by the pool's initializer).
 _ENGINE: Engine | None = None
