@@ -8,9 +8,14 @@
 
 Ground truth: labels.csv notes (mask, sunglasses, glasses, cap/hat) and bench/annotations/attributes.csv
 (gender, age class, moustache/beard; our own annotations of the photos). The accessory models are fitted
-on the photos plus synthetic masks, sunglasses, glasses and caps drawn on the faces of the same photos;
-the accuracy quoted for them is 2-fold cross-validation with folds split by identity (a person's photos
-and their synthetic copies are never on both sides), counted on the real photos only.
+on the photos plus synthetic masks, sunglasses, glasses, caps and helmets drawn on the faces of the same
+photos; the accuracy quoted for them is 2-fold cross-validation with folds split by identity (a person's
+photos and their synthetic copies are never on both sides), counted on the real photos only. No photo
+shows a helmet: the helmet model is measured on its synthetic copies (recall) and on the real photos
+(false positives).
+
+    .venv/bin/python bench/eval_attributes.py --fit --only helmet --cache /tmp/feat.json
+                                                         # refit one model, the others keep their lines
 """
 
 from __future__ import annotations
@@ -175,8 +180,84 @@ def synth_cap(image: RGBImage, mesh: MeshResult, rng: np.random.Generator) -> RG
     return _paint(image, lambda d: d.polygon(poly, fill=255), colour, rng, noise=6.0)
 
 
+HELMET_COLOURS = [(235, 190, 20), (235, 235, 232), (235, 110, 20), (200, 30, 30), (30, 70, 170), (25, 25, 28)]
+
+
+def synth_helmet(image: RGBImage, mesh: MeshResult, rng: np.random.Generator) -> RGBImage:
+    """A safety/bike helmet: a shaded, glossy shell from a little above the eyebrows over the crown, wider
+    than the face and down over the temples; sometimes a brim edge, sometimes a chin strap."""
+    p = mesh.points[:, :2].astype(np.float64)
+    up = p[10] - p[152]
+    height = float(np.hypot(*up))
+    v = up / height
+    u = np.array([-v[1], v[0]])
+    if float((p[454] - p[234]) @ u) < 0:
+        u = -u
+    half = float((p[454] - p[234]) @ u) / 2.0
+    brow = np.mean([p[i] for i in (70, 63, 105, 66, 107, 336, 296, 334, 293, 300)], axis=0)
+    centre = (p[234] + p[454]) / 2.0
+    origin = centre + v * float((brow - centre) @ v)  # on the face's midline, at eyebrow height
+    rim = height * rng.uniform(0.05, 0.12)  # the front edge's height above the brows
+    a = half * rng.uniform(1.22, 1.42)  # shell half-width
+    top = float((p[10] - origin) @ v)
+    b = top - rim + height * rng.uniform(0.5, 0.68)  # shell height above the rim
+    drop = height * rng.uniform(0.1, 0.2)  # how far the sides come down over the temples
+
+    def at(x: float, y: float) -> tuple[float, float]:
+        q = origin + u * x + v * y
+        return float(q[0]), float(q[1])
+
+    dome = [at(a * math.cos(t), rim + b * math.sin(t)) for t in np.linspace(0.0, math.pi, 40)]
+    front = [at(-a * 0.97, rim - drop), at(-half * 0.75, rim - drop * 0.15)]
+    arch = np.linspace(-half * 0.6, half * 0.6, 9)
+    front += [at(x, rim + height * 0.02 * (1 - (x / half) ** 2)) for x in arch]
+    front += [at(half * 0.75, rim - drop * 0.15), at(a * 0.97, rim - drop)]
+    shell = dome + front
+    h, w = image.shape[:2]
+    alpha = Image.new("L", (w, h), 0)
+    d = ImageDraw.Draw(alpha)
+    d.polygon(shell, fill=255)
+    brim = Image.new("L", (w, h), 0)
+    if rng.random() < 0.6:  # brim / visor edge along the front, a shade darker than the shell
+        ImageDraw.Draw(brim).line(front, fill=255, width=max(2, round(height * rng.uniform(0.04, 0.07))))
+    strap = rng.random() < 0.4
+    if strap:
+        pts = [tuple(map(float, p[i])) for i in (234, 132, 172, 150, 152, 379, 397, 361, 454)]
+        sw = max(1, round(height * 0.02))
+        sa = Image.new("L", (w, h), 0)
+        ImageDraw.Draw(sa).line(pts, fill=255, width=sw, joint="curve")
+    colour = np.array(HELMET_COLOURS[int(rng.integers(len(HELMET_COLOURS)))], dtype=np.float64)
+    colour = np.clip(colour * rng.uniform(0.85, 1.1), 0, 255)
+    # Shading: a lit ellipsoid, light from above-front on a random side, plus a specular highlight.
+    yy, xx = np.mgrid[0:h, 0:w].astype(np.float64)
+    rel_x, rel_y = xx - origin[0], yy - origin[1]
+    xs = (rel_x * u[0] + rel_y * u[1]) / a
+    ys = ((rel_x * v[0] + rel_y * v[1]) - rim) / b
+    zs = np.sqrt(np.clip(1.0 - xs**2 - np.clip(ys, 0, None) ** 2, 0.0, 1.0))
+    side = rng.uniform(-0.6, 0.6)
+    light = np.array([side, 0.55, 0.75])
+    light /= np.linalg.norm(light)
+    lambert = np.clip(xs * light[0] + np.clip(ys, 0, None) * light[1] + zs * light[2], 0.0, 1.0)
+    shade = rng.uniform(0.35, 0.5) + rng.uniform(0.55, 0.7) * lambert
+    spot = np.exp(-((xs - side * 0.45) ** 2 + (ys - 0.55) ** 2) / (2 * rng.uniform(0.12, 0.2) ** 2))
+    gloss = rng.uniform(0.35, 0.8) * spot
+    layer = colour * shade[..., None]
+    layer = layer * (1 - gloss[..., None]) + 255.0 * gloss[..., None]
+    layer = np.clip(layer + rng.normal(0, 2.5, (h, w, 3)), 0, 255)
+    al = np.asarray(alpha.filter(ImageFilter.GaussianBlur(0.8)), dtype=np.float64)[..., None] / 255.0
+    out = image * (1 - al) + layer * al
+    bal = np.asarray(brim.filter(ImageFilter.GaussianBlur(0.6)), dtype=np.float64)[..., None] / 255.0
+    out = out * (1 - bal) + np.clip(colour * rng.uniform(0.55, 0.75) + 10.0, 0, 255) * bal
+    if strap:
+        sal = np.asarray(sa.filter(ImageFilter.GaussianBlur(0.6)), dtype=np.float64)[..., None] / 255.0
+        out = out * (1 - sal) + np.array([25.0, 25.0, 28.0]) * sal
+    result: RGBImage = np.clip(out, 0, 255).astype(np.uint8)
+    return result
+
+
 SYNTH: dict[str, Callable[[RGBImage, MeshResult, np.random.Generator], RGBImage]] = {
     "mask": synth_mask, "sunglasses": synth_sunglasses, "glasses": synth_glasses, "cap": synth_cap,
+    "helmet": synth_helmet,
 }
 
 
@@ -193,6 +274,10 @@ class Sample:
 def label(model: str, s: Sample) -> int | None:
     """1/0 ground truth of ``model`` for a sample, None when unknown."""
     t = s.truth
+    if model == "helmet":  # no real photo shows a helmet: every real photo (caps and hats too) is a negative
+        return int(s.synthetic == "helmet")
+    if s.synthetic == "helmet":  # helmet copies are left out of the other models (their fits stay as they were)
+        return None
     if model == "mask":
         return 1 if s.synthetic == "mask" or t.get("respirator_color") == "COLOR_TYPE_OTHER" else 0
     if model == "sunglasses":
@@ -213,6 +298,7 @@ def label(model: str, s: Sample) -> int | None:
 
 def collect(faces_dir: Path, engine: Any, analyzer: FaceAnalyzer, synthetic: bool = True) -> list[Sample]:
     rng = np.random.default_rng(7)
+    rng_helmet = np.random.default_rng(11)  # its own stream: the other synthetic copies stay as they were
     out: list[Sample] = []
     for ph in photos(faces_dir):
         image = load(faces_dir, ph.file)
@@ -228,7 +314,7 @@ def collect(faces_dir: Path, engine: Any, analyzer: FaceAnalyzer, synthetic: boo
             if kind in ("sunglasses", "glasses") and ph.truth.get("glass_style", "GLASSES_STYLE_TYPE_NONE") != \
                     "GLASSES_STYLE_TYPE_NONE":
                 continue
-            edited = fn(image, mesh, rng)
+            edited = fn(image, mesh, rng_helmet if kind == "helmet" else rng)
             m2 = analyzer.mesh.run(edited, face.points5, face.keypoints)
             truth = dict(ph.truth)
             out.append(Sample(ph.file, ph.identity, kind, accessory_features(FaceRegions(m2)), truth))
@@ -281,15 +367,39 @@ def cross_validate(model: str, samples: list[Sample]) -> dict[str, float]:
         pred[te] = _predict(params, x[te]) >= thr
     ok = (pred >= 0.5) == (y == 1)
     pos = real & (y == 1)
+    spos = ~real & (y == 1)
     return {"cases": int(real.sum()), "positives": int(pos.sum()), "accuracy": float(ok[real].mean()),
             "recall": float(ok[pos].mean()) if pos.any() else float("nan"),
-            "synthetic_accuracy": float(ok[~real].mean()) if (~real).any() else float("nan")}
+            "false_positives": int((~ok & real & (y == 0)).sum()),
+            "synthetic_accuracy": float(ok[~real].mean()) if (~real).any() else float("nan"),
+            "synthetic_recall": float(ok[spos].mean()) if spos.any() else float("nan"),
+            "synthetic_positives": int(spos.sum())}
 
 
-def fit_all(samples: list[Sample]) -> str:
-    """The coefficient block for _accessories.py."""
+def _current_blocks() -> dict[str, list[str]]:
+    """The coefficient lines of each model now written in _accessories.py."""
+    src = ACCESSORIES.read_text()
+    body = src[src.index("MODELS: dict[str, LogisticModel] = "):src.index("# --- end of fitted coefficients")]
+    out: dict[str, list[str]] = {}
+    name = ""
+    for line in body.splitlines()[1:]:
+        if line.startswith('    "') and line.endswith("LogisticModel("):
+            name = line.split('"')[1]
+            out[name] = []
+        if name and line != "}":
+            out[name].append(line)
+    return out
+
+
+def fit_all(samples: list[Sample], only: Iterable[str] | None = None) -> str:
+    """The coefficient block for _accessories.py; with ``only``, the other models keep their written lines."""
     lines = ["MODELS: dict[str, LogisticModel] = {"]
+    keep = _current_blocks()
+    refit = set(FEATURES if only is None else only)
     for model in FEATURES:
+        if model not in refit and model in keep:
+            lines.extend(keep[model])
+            continue
         x, y, kept = _xy(model, samples)
         mean, std, w, b = fit_logistic(x, y)
         # Threshold: 0.5, raised where needed so that at most 3 % of the real photos without the
@@ -325,7 +435,8 @@ _KEYS = {"gender_code": "gender_code", "st_age": "st_age", "mustache_style": "mu
 
 def evaluate_attributes(faces_dir: Path, engine: Any) -> dict[str, dict[str, float]]:
     """Per attribute: cases (photos with a known truth) and accuracy of the engine's attribute, plus
-    ``sunglasses`` (SUNGLASSES or not) and ``glasses_any`` (any glasses or not)."""
+    ``sunglasses`` (SUNGLASSES or not), ``glasses_any`` (any glasses or not) and ``st_helmet_style`` (share
+    of the photos, none with a helmet, read as no helmet)."""
     hits: dict[str, list[bool]] = {}
     for ph in photos(faces_dir):
         face = largest_face(engine, load(faces_dir, ph.file))
@@ -335,6 +446,8 @@ def evaluate_attributes(faces_dir: Path, engine: Any) -> dict[str, dict[str, flo
         for key in _KEYS:
             if key in ph.truth:
                 hits.setdefault(key, []).append(a.get(key) == ph.truth[key])
+        # No photo shows a helmet: this row is 1 - the false-positive rate on real photos.
+        hits.setdefault("st_helmet_style", []).append(a.get("st_helmet_style") == "ST_HELMET_STYLE_TYPE_NONE")
         g = ph.truth.get("glass_style")
         if g:
             hits.setdefault("sunglasses", []).append((a.get("glass_style") == "SUNGLASSES") == (g == "SUNGLASSES"))
@@ -428,6 +541,8 @@ def main() -> None:
     ap.add_argument("--pose-only", action="store_true", help="skip the attribute table")
     ap.add_argument("--fit", action="store_true", help="refit the accessory models and rewrite them")
     ap.add_argument("--cache", type=Path, help="with --fit: reuse (or write) the measured features here")
+    ap.add_argument("--only", nargs="+", choices=list(FEATURES),
+                    help="with --fit: rewrite only these models' coefficients (the others keep theirs)")
     args = ap.parse_args()
     from faceprint.engine import Engine
     from faceprint.settings import Settings
@@ -443,9 +558,11 @@ def main() -> None:
         print(f"{len(samples)} samples ({sum(s.synthetic == '' for s in samples)} real)")
         cv = {m: cross_validate(m, samples) for m in FEATURES}
         _table(((m, str(r["cases"]), str(r["positives"]), f"{r['accuracy']:.3f}", f"{r['recall']:.3f}",
-                 f"{r['synthetic_accuracy']:.3f}") for m, r in cv.items()),
-               ("model (2-fold CV by identity)", "real cases", "positives", "accuracy", "recall", "synthetic acc"))
-        write_models(fit_all(samples))
+                 str(r["false_positives"]), f"{r['synthetic_accuracy']:.3f}",
+                 f"{r['synthetic_recall']:.3f} of {r['synthetic_positives']}") for m, r in cv.items()),
+               ("model (2-fold CV by identity)", "real cases", "positives", "accuracy", "recall", "real FP",
+                "synthetic acc", "synthetic recall"))
+        write_models(fit_all(samples, args.only))
         print(f"rewrote the coefficients in {ACCESSORIES.relative_to(REPO)}")
         return
     if not args.pose_only:

@@ -124,3 +124,45 @@ def test_cap_on_a_beanie_and_none_on_bare_heads(engine: Engine, faces_dir: Path)
     assert face_of(engine, load(faces_dir, "compreface_005_A.jpg")).attributes["cap_style"] == "CAP"
     for name in ["fr_obama.jpg", "deepface_img1.jpg", "jcv_kishida_sample.jpg"]:
         assert face_of(engine, load(faces_dir, name)).attributes["cap_style"] == "HAT_STYLE_TYPE_NONE", name
+
+
+def draw_helmet(image: RGBImage, mesh_points: np.ndarray, colour: tuple[int, int, int]) -> RGBImage:
+    """A shaded, glossy helmet shell over the head's top, from just above the brows, wider than the face."""
+    p = mesh_points[:, :2].astype(np.float64)
+    up = p[10] - p[152]
+    height = float(np.hypot(*up))
+    v = up / height
+    u = np.array([-v[1], v[0]]) * np.sign(float((p[454] - p[234]) @ np.array([-v[1], v[0]])))
+    half = float((p[454] - p[234]) @ u) / 2.0
+    brow = np.mean(p[[70, 63, 105, 66, 107, 336, 296, 334, 293, 300]], axis=0)
+    mid = (p[234] + p[454]) / 2.0
+    origin = mid + v * float((brow - mid) @ v) + v * height * 0.08
+    a, b = half * 1.3, float((p[10] - origin) @ v) + height * 0.6
+    yy, xx = np.mgrid[0:image.shape[0], 0:image.shape[1]].astype(np.float64)
+    xs = ((xx - origin[0]) * u[0] + (yy - origin[1]) * u[1]) / a
+    ys = ((xx - origin[0]) * v[0] + (yy - origin[1]) * v[1]) / b
+    inside = (xs**2 + np.clip(ys, 0, None) ** 2 <= 1.0) & (ys * b >= -0.25 * height * xs**2)
+    z = np.sqrt(np.clip(1.0 - xs**2 - np.clip(ys, 0, None) ** 2, 0.0, 1.0))
+    shade = 0.45 + 0.6 * np.clip(0.2 * xs + 0.55 * np.clip(ys, 0, None) + 0.8 * z, 0.0, 1.0)
+    gloss = 0.6 * np.exp(-((xs - 0.1) ** 2 + (ys - 0.55) ** 2) / 0.05)
+    g = gloss[..., None]
+    layer = np.array(colour, dtype=np.float64) * shade[..., None] * (1 - g) + 255.0 * g
+    out = image.astype(np.float64)
+    out[inside] = layer[inside]
+    return np.clip(out, 0, 255).astype(np.uint8)
+
+
+def test_helmet_on_a_drawn_helmet_and_not_on_caps_or_bare_heads(engine: Engine, faces_dir: Path) -> None:
+    # Bare heads, a knit beanie and a backwards cap are not helmets.
+    for name in ["fr_obama.jpg", "deepface_img1.jpg", "compreface_005_A.jpg", "lfw_Filippo_Volandri_0001.jpg"]:
+        a = face_of(engine, load(faces_dir, name)).attributes
+        assert a["st_helmet_style"] == "ST_HELMET_STYLE_TYPE_NONE", name
+    for name, colour in [("fr_obama.jpg", (235, 190, 20)), ("deepface_img1.jpg", (235, 235, 232)),
+                         ("compreface_FACE_2.jpg", (25, 25, 28))]:
+        image = load(faces_dir, name)
+        face = face_of(engine, image)
+        assert face.points5 is not None
+        mesh = engine.analyzer.mesh.run(image, face.points5)
+        a = face_of(engine, draw_helmet(image, mesh.points, colour)).attributes
+        assert a["st_helmet_style"] == "ST_HELMET", name
+        assert a["st_helmet_style_confidence"] >= 0.5

@@ -4,18 +4,19 @@ Each is a small logistic model over a handful of pixel statistics of face parts 
 darkness, colour distance from the face's own skin, texture, measured on the face mesh's upright crop.
 Coefficients were fitted by ``bench/eval_attributes.py --fit`` (identity-disjoint cross-validation figures
 in docs/attributes.md): mask and sunglasses on the evaluation photos plus synthetic masks and sunglasses
-drawn on unmasked faces; glasses, moustache and cap on the photos alone. The probabilities are the
+drawn on unmasked faces; glasses, moustache and cap on the photos alone; helmet on synthetic helmets drawn on
+the photos, every real photo (none shows a helmet) a negative. The probabilities are the
 logistic outputs: ordered, roughly calibrated on those photos, not guaranteed probabilities.
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 
 import numpy as np
 
-from faceprint.engine._regions import FaceRegions, median
+from faceprint.engine._regions import FaceRegions, PartStats, median
 
 __all__ = ["FEATURES", "MODELS", "LogisticModel", "accessory_features", "predict_accessories"]
 
@@ -28,7 +29,7 @@ def accessory_features(fr: FaceRegions) -> dict[str, float]:
     """The named statistics the accessory models read (dimensionless, roughly -3..3)."""
     ys, cbs, crs, spread, _ = fr.skin
     st = {k: fr.stats(k) for k in ("mouth", "philtrum", "chin", "nose", "eye_open", "eye_ring", "under_eye",
-                                   "bridge", "forehead", "cheeks", "above", "eyebrow")}
+                                   "bridge", "forehead", "cheeks", "above", "eyebrow", "temple")}
     m = fr.masks
     norm = ys + 8.0
 
@@ -90,7 +91,38 @@ def accessory_features(fr: FaceRegions) -> dict[str, float]:
         "above_flat": st["above"].flat,
         "brow_foreign": st["eyebrow"].foreign,
     }
+    f.update(_helmet_features(fr, st["above"], st["temple"], mid, chroma))
     return f
+
+
+def _helmet_features(fr: FaceRegions, above: PartStats, temple: PartStats, mid: tuple[float, float, float],
+                     chroma: Callable[[tuple[float, float, float], tuple[float, float, float]], float]
+                     ) -> dict[str, float]:
+    """A helmet's shell: the band above the forehead and the temples in one smooth, often bright or
+    saturated colour unlike skin and hair. Parts mostly outside the photo read as neutral (0)."""
+    m = fr.masks
+
+    def smooth(name: str, part: PartStats) -> float:
+        return median(fr.local_std[m[name]]) / (part.y + 8.0) if part.n >= 20 else 0.0
+
+    def spread(name: str, part: PartStats, q: float) -> float:
+        # The part's q-th luma percentile against its median: a shell's highlight (97) and shading (5).
+        if part.n < 20:
+            return 0.0
+        return (float(np.percentile(fr.y[m[name]], q)) - part.y) / (part.y + 8.0)
+
+    a = (above.y, above.cb, above.cr)
+    t = (temple.y, temple.cb, temple.cr)
+    ok_a, ok_t = above.n >= 20, temple.n >= 20
+    return {
+        "above_c": chroma(a, mid) if ok_a else 0.0,
+        "above_sat": math.hypot(above.cb - 128.0, above.cr - 128.0) / 32.0 if ok_a else 0.0,
+        "above_std": smooth("above", above),
+        "temple_std": smooth("temple", temple),
+        "temple_vs_above_c": chroma(t, a) if ok_a and ok_t else 0.0,
+        "above_hi": spread("above", above, 97.0),
+        "above_lo": spread("above", above, 5.0),
+    }
 
 
 #: Which features each model reads.
@@ -104,6 +136,8 @@ FEATURES: dict[str, list[str]] = {
                  "philtrum_flat_std"],
     "cap": ["forehead_vs_mid_y", "forehead_c", "forehead_foreign", "forehead_grad", "above_vs_forehead_y",
             "above_flat", "brow_foreign"],
+    "helmet": ["above_c", "above_sat", "above_std", "above_flat", "temple_std", "temple_vs_above_c",
+               "above_hi", "above_lo"],
 }
 
 
@@ -166,6 +200,14 @@ MODELS: dict[str, LogisticModel] = {
         weights=[-0.74535, -0.76628, 0.64073, 0.85434, -0.56117, -0.071448, -0.44014],
         bias=-0.53983,
         threshold=0.8006,
+    ),
+    "helmet": LogisticModel(
+        FEATURES["helmet"],
+        mean=[2.672, 1.0771, 0.045379, 0.080397, 0.12109, 2.3929, 0.47488, -0.43802],
+        std=[2.649, 0.76832, 0.035273, 0.13721, 0.079947, 2.1917, 0.59153, 0.27679],
+        weights=[0.42557, 1.2398, -1.3749, 1.0351, -3.2573, -2.91, 1.1906, 0.097567],
+        bias=-5.8058,
+        threshold=0.5,
     ),
 }
 # --- end of fitted coefficients -------------------------------------------------------------------------

@@ -122,6 +122,13 @@ class FaceRegions:
         band = np.array([top + up * 0.2 - side * 0.35, top + up * 0.2 + side * 0.35,
                          top + up * 2.2 + side * 0.45, top + up * 2.2 - side * 0.45])
         m["above"] = _hull_mask(band)
+        # Each temple, from the outline's upper side outwards (a helmet's shell covers it, hair or skin
+        # shows otherwise).
+        temples = []
+        for idx, out in (([162, 21, 54, 103], -side), ([389, 251, 284, 332], side)):
+            pts = p[idx]
+            temples.append(_hull_mask(np.vstack([pts + out * 0.04, pts + out * 0.16 + up * 1.2])))
+        m["temple"] = temples[0] | temples[1]
         # Skin strip under each eye (where sunglasses' lenses sit and masks do not reach).
         strips = []
         for eye, (a, b) in ((Regions.RIGHT_EYE[:9], (33, 133)), (Regions.LEFT_EYE[:9], (263, 362))):

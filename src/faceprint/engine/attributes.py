@@ -14,7 +14,8 @@ mustache_style                MUSTACHE_STYLE_TYPE_NONE / WHISKERS (moustache or 
 respirator_color              COLOR_TYPE_NONE (no mask) / COLOR_TYPE_OTHER (mask)
 glass_style                   GLASSES_STYLE_TYPE_NONE / TRANSPARENT_GLASSES / SUNGLASSES
 cap_style                     HAT_STYLE_TYPE_NONE / CAP (any cap or hat)
-st_helmet_style               ST_HELMET_STYLE_TYPE_NONE always (no data to build or measure one)
+st_helmet_style               ST_HELMET_STYLE_TYPE_NONE / ST_HELMET (hard hat or bike helmet; fitted on
+                              synthetic helmets only)
 st_expression                 ST_CALM / ST_HAPPY / ST_ANGRY / ST_SURPRISED / ST_SORROW
 st_respirator                 None (reserved by the guide, not used)
 ============================  ============================================================================
@@ -109,8 +110,8 @@ class FaceAnalyzer:
         mustache, mustache_conf = _binary(acc.get("mustache"), "WHISKERS", "MUSTACHE_STYLE_TYPE_NONE")
         mask, mask_conf = _binary(acc.get("mask"), "COLOR_TYPE_OTHER", "COLOR_TYPE_NONE")
         cap, cap_conf = _binary(acc.get("cap"), "CAP", "HAT_STYLE_TYPE_NONE")
-        # No data to build or measure a helmet estimator: always "not wearing", confidence 0.5 (= unknown).
-        helmet, helmet_conf = "ST_HELMET_STYLE_TYPE_NONE", 0.5
+        # Fitted on synthetic helmets drawn on the photos (no real helmet photo): see docs/attributes.md.
+        helmet, helmet_conf = _binary(acc.get("helmet"), "ST_HELMET", "ST_HELMET_STYLE_TYPE_NONE")
         out: dict[str, Any] = {
             "age_lower_limit": int(lower),
             "age_up_limit": int(upper),
