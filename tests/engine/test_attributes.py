@@ -166,3 +166,4 @@ def test_helmet_on_a_drawn_helmet_and_not_on_caps_or_bare_heads(engine: Engine, 
         a = face_of(engine, draw_helmet(image, mesh.points, colour)).attributes
         assert a["st_helmet_style"] == "ST_HELMET", name
         assert a["st_helmet_style_confidence"] >= 0.5
+        assert a["cap_style"] == "HAT_STYLE_TYPE_NONE", name  # one headwear, not a helmet and a cap

@@ -112,6 +112,10 @@ class FaceAnalyzer:
         cap, cap_conf = _binary(acc.get("cap"), "CAP", "HAT_STYLE_TYPE_NONE")
         # Fitted on synthetic helmets drawn on the photos (no real helmet photo): see docs/attributes.md.
         helmet, helmet_conf = _binary(acc.get("helmet"), "ST_HELMET", "ST_HELMET_STYLE_TYPE_NONE")
+        if helmet == "ST_HELMET" and cap == "CAP":
+            # A helmet's shell also reads as a cap to the cap model, which never saw a helmet; the helmet
+            # model was fitted with caps (real and drawn) among its negatives, so its "helmet" stands.
+            cap, cap_conf = "HAT_STYLE_TYPE_NONE", helmet_conf
         out: dict[str, Any] = {
             "age_lower_limit": int(lower),
             "age_up_limit": int(upper),
