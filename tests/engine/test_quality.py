@@ -86,12 +86,18 @@ def test_blurred_copy_is_less_sharp(engine: Engine, faces_dir: Path) -> None:
     assert soft < sharp - 0.2 and soft < 0.8
 
 
-@pytest.mark.parametrize(("part", "idx"), [
-    ("eye", [33, 133, 159, 145, 263, 362, 386, 374]),
-    ("mouth", [61, 291, 0, 17]),
-    ("nose", [168, 6, 1, 2, 98, 327]),
+@pytest.mark.parametrize(("part", "idx", "rise"), [
+    ("eye", [33, 133, 159, 145, 263, 362, 386, 374], 0.3),
+    ("mouth", [61, 291, 0, 17], 0.3),
+    ("nose", [168, 6, 1, 2, 98, 327], 0.3),
+    ("eyebrow", [70, 63, 105, 66, 107, 336, 296, 334, 293, 300], 0.3),
+    # The outline band runs round the whole face: a patch on the jaw covers a part of it (Obama +0.11; the
+    # grey Einstein photo, where only flatness tells a patch from skin, +0.057).
+    ("face_line", [172, 136, 150, 149, 176, 148, 152, 377, 400, 378, 379, 365, 397], 0.05),
 ])
-def test_grey_patch_raises_that_part(engine: Engine, faces_dir: Path, part: str, idx: list[int]) -> None:
+def test_grey_patch_raises_that_part(
+    engine: Engine, faces_dir: Path, part: str, idx: list[int], rise: float
+) -> None:
     for name in ["fr_obama.jpg", "compreface_einstein.jpeg"]:
         image = load(faces_dir, name)
         _, before = quality(engine, image)
@@ -99,7 +105,7 @@ def test_grey_patch_raises_that_part(engine: Engine, faces_dir: Path, part: str,
         # patch of the lips' own size (grow 1.3) scores mouth occlusion of only ~0.14 (chroma cannot help
         # there, only flatness), which the README notes as a limit.
         _, after = quality(engine, grey_patch(engine, image, idx, grow=1.7))
-        assert after[part] > before[part] + 0.3, (name, before, after)
+        assert after[part] > before[part] + rise, (name, before, after)
         assert after["occlusion_total"] > before["occlusion_total"]
 
 
