@@ -12,6 +12,7 @@ import time
 from pathlib import Path
 
 import httpx
+import numpy as np
 import pytest
 
 from faceprint.cli.main import main
@@ -84,7 +85,53 @@ def test_serve_subprocess(tmp_path: Path, model_dir: Path) -> None:
         r = httpx.get(base + path, headers=sign_request(cred["access_key"], cred["secret_key"], "GET", path))
         assert r.status_code == 200 and r.json()["databases"] == []
         assert httpx.get(base + path).status_code == 401
+        # a second tenant, made with the CLI while the service runs, signs in at once
+        made = subprocess.run([sys.executable, "-m", "faceprint.cli.main", "apps", "create", "--name", "late",
+                               "--json"], env=env, capture_output=True, text=True, timeout=60)
+        assert made.returncode == 0, made.stderr
+        late = json.loads(made.stdout)
+        path2 = f"/openapi/face/v1/{late['app_id']}/databases"
+        r = httpx.get(base + path2, headers=sign_request(late["access_key"], late["secret_key"], "GET", path2))
+        assert r.status_code == 200, r.text
     finally:
         proc.terminate()
         out, _ = proc.communicate(timeout=30)
     assert cred["secret_key"] in out and cred["app_id"] in out and str(port) in out
+
+
+def test_tenants_only_store_beside_the_owner(tmp_path: Path) -> None:
+    """What `apps`/`keys` open beside a running service: no lock, no index, apps and keys only."""
+    from faceprint.errors import StoreLocked
+    from faceprint.storage.base import NewFeature
+    from faceprint.storage.sqlite_store import SqliteStore
+
+    path = tmp_path / "faceprint.db"
+    owner = SqliteStore(path)  # as `faceprint serve` holds it
+    try:
+        app = owner.create_app("a", 100)
+        db = owner.create_database(app.app_id, "d", "", 10, "v1")
+        vec = np.ones(128, np.float32)
+        owner.add_features(app.app_id, db.db_id, [NewFeature(vec, "k", "")], "v1")
+        with pytest.raises(StoreLocked):
+            SqliteStore(path)
+        side = SqliteStore(path, tenants_only=True)
+        try:
+            second = side.create_app("b", 50)
+            side.add_key(second.app_id, "ak-b", b"sealed")
+            assert [a.name for a in side.list_apps()] == ["a", "b"]
+            assert side.list_databases(app.app_id)[0].size == 1
+            for call in (lambda: side.search(app.app_id, [db.db_id], vec, 1, 0.0, "v1"),
+                         lambda: side.add_features(app.app_id, db.db_id, [NewFeature(vec, "k", "")], "v1"),
+                         lambda: side.delete_database(app.app_id, db.db_id),
+                         lambda: side.create_database(app.app_id, "e", "", 10, "v1")):
+                with pytest.raises(StoreLocked):
+                    call()
+        finally:
+            side.close()
+        # the owner sees the new key at once and its own data is untouched
+        key = owner.get_key("ak-b")
+        assert key is not None and key.app_id == second.app_id and key.active
+        (hits,) = owner.search(app.app_id, [db.db_id], vec, 1, 0.0, "v1")
+        assert isinstance(hits, list) and hits[0].feature.key == "k"
+    finally:
+        owner.close()

@@ -136,9 +136,12 @@ def _serve(args: argparse.Namespace) -> int:
 
 
 def _with_store(args: argparse.Namespace, fn: Any) -> int:
+    """Runs an apps/keys command on the store, opened for tenants only: beside a running `serve` too."""
+    from faceprint.storage.factory import open_store
+
     settings = _settings(args)
     try:
-        store = _open_store(settings)
+        store = open_store(settings, tenants_only=True)
     except FaceprintError as e:
         log.error("%s", e.message)
         return 1

@@ -71,12 +71,19 @@ class SqliteStore:
 
     Opening rebuilds the search index from the file (about 4 s per million features on 2 cores). Raises StoreLocked
     when another process (or another open SqliteStore) holds the same path.
+
+    ``tenants_only``: apps, keys and the database records only (what `faceprint apps` and `keys` need): no
+    file lock and no index, so it opens at once, beside a running service; SQLite's own locking orders the
+    writes, and the service sees a new key at its next request (keys are read per request). Calls that
+    need the index (features, search, deleting a database) raise StoreLocked.
     """
 
-    def __init__(self, path: Path, index_threads: int | None = None) -> None:
+    def __init__(self, path: Path, index_threads: int | None = None, *, tenants_only: bool = False) -> None:
         self.path = Path(path)
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        self._lock_file = self._acquire_lock(self.path.with_name(self.path.name + ".lock"))
+        self._tenants_only = tenants_only
+        self._lock_file = (None if tenants_only
+                           else self._acquire_lock(self.path.with_name(self.path.name + ".lock")))
         self._closed = False
         self._write_lock = threading.Lock()
         self._readers: list[sqlite3.Connection] = []  # every reader connection opened
@@ -86,7 +93,7 @@ class SqliteStore:
         try:
             self._db = self._connect()
             found = migrate(self._db)
-            if found:
+            if found and not tenants_only:
                 self._load_index()
         except BaseException:
             self.close()
@@ -185,7 +192,13 @@ class SqliteStore:
         if db is not None:
             with self._write_lock:
                 db.close()
-        self._lock_file.close()
+        if self._lock_file is not None:
+            self._lock_file.close()
+
+    def _need_index(self) -> None:
+        if self._tenants_only:
+            raise StoreLocked("This store was opened for apps and keys only (beside a running service): "
+                              "features and searches go through the service.")
 
     def __enter__(self) -> SqliteStore:
         return self
@@ -267,6 +280,7 @@ class SqliteStore:
 
     # -- databases -----------------------------------------------------------------------------
     def create_database(self, app_id: str, name: str, description: str, max_size: int, model_version: str) -> Database:
+        self._need_index()
         if max_size < 1:
             raise ValueError("max_size must be >= 1")
         database = Database(
@@ -317,6 +331,7 @@ class SqliteStore:
         return row_to_database(row)
 
     def delete_database(self, app_id: str, db_id: str) -> None:
+        self._need_index()
         with self._write() as db:
             self._get_database(db, app_id, db_id)
             db.execute("DELETE FROM features WHERE db_id = ?", (db_id,))
@@ -330,6 +345,7 @@ class SqliteStore:
     ) -> list[Feature | FaceprintError]:
         """Adds each item (its vector scaled to unit length); see the protocol. InvalidRequest for a vector
         that is not 128 finite values."""
+        self._need_index()
         vectors = unit_vectors([it.vector for it in items])
         out: list[Feature | FaceprintError] = []
         with self._write() as db:
@@ -377,6 +393,7 @@ class SqliteStore:
         return row_to_feature(row)
 
     def delete_feature(self, app_id: str, db_id: str, feature_id: str) -> None:
+        self._need_index()
         with self._write() as db:
             self._get_database(db, app_id, db_id)
             row = db.execute(
@@ -412,6 +429,7 @@ class SqliteStore:
         min_similarity: float,
         model_version: str,
     ) -> list[SearchResult]:
+        self._need_index()
         check_top_k(top_k)
         query = unit_vector(vector)
         with self._read() as conn:
