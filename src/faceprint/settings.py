@@ -64,6 +64,13 @@ class Settings(BaseSettings):
         "CPU core on machines with 2 or more, 0 none (the engine runs in threads of the service process), N that "
         "many. Processes scale across cores where threads are held back by Python's interpreter lock.",
     )
+    max_pending_images: int = Field(
+        256,
+        ge=1,
+        description="Images in the engine's hands or waiting for it, all requests together; a request that "
+        "would pass this is answered 503 Overloaded (internal_code 5101) at once instead of queuing (a request "
+        "alone is always let in).",
+    )
     add_attributes: bool = Field(
         True,
         description="Estimate the face attributes in batch-add answers, as Mercury Cloud does since v1.1.0 "

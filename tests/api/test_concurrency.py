@@ -65,6 +65,41 @@ async def test_healthz_answers_while_detect_runs(
     assert gated.threads and all(t.startswith("faceprint-infer") for t in gated.threads)
 
 
+@pytest.mark.anyio
+async def test_a_full_engine_turns_requests_away_with_overloaded(
+    settings: Settings, store: FeatureStore, tenant: Tenant, engine: Engine, photos: dict[str, str]
+) -> None:
+    gated = GatedEngine(engine)
+    app = create_app(settings.model_copy(update={"max_pending_images": 2}), engine=gated,  # type: ignore[arg-type]
+                     store=store)
+    transport = httpx.ASGITransport(app=app)
+    path = f"{PREFIX}/{tenant.app_id}/detect"
+    two = {"images": [{"data": photos["jolie1"]}, {"data": photos["damon1"]}]}
+    one = {"images": [{"data": photos["obama1"]}]}
+
+    def signed() -> dict[str, str]:
+        return sign_request(tenant.access_key, tenant.secret, "POST", path)
+
+    results: dict[str, httpx.Response] = {}
+    async with httpx.AsyncClient(transport=transport, base_url="http://t") as client:
+
+        async def held() -> None:
+            results["held"] = await client.post(path, json=two, headers=signed(), timeout=120)
+
+        async with anyio.create_task_group() as tg:
+            tg.start_soon(held)
+            await anyio.to_thread.run_sync(gated.entered.wait, 60.0)
+            # two images in the engine's hands: one more would pass the limit of 2
+            r = await client.post(path, json=one, headers=signed())
+            assert r.status_code == 503
+            assert r.json()["code"] == 14 and r.json()["internal_code"] == 5101
+            gated.gate.set()
+        assert results["held"].status_code == 200
+        # the places are free again
+        r = await client.post(path, json=one, headers=signed(), timeout=120)
+        assert r.status_code == 200 and len(r.json()["batches"][0]["faces"]) == 1
+
+
 @pytest.fixture
 def anyio_backend() -> str:
     return "asyncio"

@@ -101,7 +101,7 @@ def create_app(
     threads = settings.inference_threads or (os.cpu_count() or 1)
     pool = ThreadPoolExecutor(max_workers=threads, thread_name_prefix="faceprint-infer")
     metrics = Metrics()
-    ctx = Context(FaceService(engine, store, settings), pool, metrics, threads)
+    ctx = Context(FaceService(engine, store, settings), pool, metrics, threads, settings.max_pending_images)
     the_store = store
 
     @asynccontextmanager

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
+import contextlib
+from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Annotated, Any, TypeVar
@@ -28,6 +29,24 @@ class Context:
     metrics: Metrics
     #: Threads of the inference pool.
     workers: int
+    #: Images in the engine's hands or waiting for it, all requests together, beyond which a request is
+    #: turned away (Overloaded) rather than queued.
+    max_pending: int = 256
+    #: Images admitted now (changed on the event loop only).
+    pending: int = 0
+
+    @contextlib.contextmanager
+    def admit(self, images: int) -> Iterator[None]:
+        """Holds ``images`` places of the engine's queue for one request, or raises Overloaded (503,
+        5101) at once when they are not free. A request alone is let in whatever its size, so the limit
+        cannot refuse every request."""
+        if self.pending and self.pending + images > self.max_pending:
+            raise fpe.Overloaded(f"The service has {self.pending} images in hand; retry later.")
+        self.pending += images
+        try:
+            yield
+        finally:
+            self.pending -= images
 
     async def infer(self, fn: Callable[..., T], *args: Any) -> T:
         """Run engine work in the inference pool (sized to the cores), never on the event loop."""

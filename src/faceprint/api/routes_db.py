@@ -74,10 +74,11 @@ async def search(body: SearchRequest, ctx: Ctx, app_id: AppId, trace_id: TraceId
     """The largest face of ``image`` against each of ``db_ids``: ``batches[i]`` holds the hits of
     ``db_ids[i]`` with ``score >= min_score`` (applied first), best first, at most ``top_k``;
     ``results[i]`` its status (an unknown db_id fails only its own batch, code 5). No face: 400, 1201."""
-    face, batches = await ctx.infer(
-        ctx.service.search, app_id, body.db_ids, (body.image.data, box_of(body.image.rectangle)),
-        body.top_k, body.min_score,
-    )
+    with ctx.admit(1):
+        face, batches = await ctx.infer(
+            ctx.service.search, app_id, body.db_ids, (body.image.data, box_of(body.image.rectangle)),
+            body.top_k, body.min_score,
+        )
     ctx.metrics.add_faces("search", 1)
     results: list[dict[str, Any]] = []
     out: list[dict[str, Any]] = []
@@ -120,7 +121,8 @@ async def add_features(
     # split the images over the inference pool so one request uses every core
     n_chunks = min(len(items), ctx.workers)
     chunks = [[img for img, _, _ in items[i::n_chunks]] for i in range(n_chunks)]
-    parts = await asyncio.gather(*(ctx.infer(ctx.service.embed_images, c) for c in chunks))
+    with ctx.admit(len(items)):
+        parts = await asyncio.gather(*(ctx.infer(ctx.service.embed_images, c) for c in chunks))
     embedded: list[Any] = [None] * len(items)
     for i, part in enumerate(parts):
         embedded[i::n_chunks] = part

@@ -49,9 +49,10 @@ async def detect(body: DetectRequest, ctx: Ctx, app_id: AppId, trace_id: TraceId
     ``images[i]``. An image without a face answers code 0 and ``faces: []``; an image that cannot be read
     fails only its own ``results[i]``."""
     ctx.service.check_image_count(len(body.images))
-    outs = await asyncio.gather(
-        *(ctx.infer(_detect_safe, ctx.service, (img.data, box_of(img.rectangle))) for img in body.images)
-    )
+    with ctx.admit(len(body.images)):
+        outs = await asyncio.gather(
+            *(ctx.infer(_detect_safe, ctx.service, (img.data, box_of(img.rectangle))) for img in body.images)
+        )
     results: list[dict[str, Any]] = []
     batches: list[dict[str, Any]] = []
     n = 0
@@ -71,10 +72,11 @@ async def detect(body: DetectRequest, ctx: Ctx, app_id: AppId, trace_id: TraceId
 async def compare(body: CompareRequest, ctx: Ctx, app_id: AppId, trace_id: TraceId) -> dict[str, Any]:
     """Compares the largest face of ``one`` with the largest face of ``another``. ``score`` 0..1, higher
     is more similar. No face in either image: 400, internal_code 1201."""
-    c = await ctx.infer(
-        ctx.service.compare, (body.one.data, box_of(body.one.rectangle)),
-        (body.another.data, box_of(body.another.rectangle)),
-    )
+    with ctx.admit(2):
+        c = await ctx.infer(
+            ctx.service.compare, (body.one.data, box_of(body.one.rectangle)),
+            (body.another.data, box_of(body.another.rectangle)),
+        )
     ctx.metrics.add_faces("compare", 2)
     return {"trace_id": trace_id, "score": round(float(c.score), 7), "one_face": face_json(c.one_face),
             "another_face": face_json(c.another_face)}
@@ -84,6 +86,7 @@ async def compare(body: CompareRequest, ctx: Ctx, app_id: AppId, trace_id: Trace
 async def quality(body: QualityRequest, ctx: Ctx, app_id: AppId, trace_id: TraceId) -> dict[str, Any]:
     """Size, angle, brightness, sharpness, occlusion... of the largest face, on the guide's scales, and
     the clockwise rotation that makes the face upright. No face: 400, internal_code 1201."""
-    q = await ctx.infer(ctx.service.quality, (body.image.data, box_of(body.image.rectangle)))
+    with ctx.admit(1):
+        q = await ctx.infer(ctx.service.quality, (body.image.data, box_of(body.image.rectangle)))
     ctx.metrics.add_faces("quality", 1)
     return {"trace_id": trace_id, **quality_json(q)}
