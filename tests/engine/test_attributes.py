@@ -85,7 +85,7 @@ def test_synthetic_sunglasses_turn_glass_style(engine: Engine, faces_dir: Path) 
     import sys
 
     sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "bench"))
-    from eval_attributes import synth_mask, synth_sunglasses
+    from synth_accessories import synth_mask, synth_sunglasses
 
     image = load(faces_dir, "fr_obama.jpg")
     face = face_of(engine, image)
