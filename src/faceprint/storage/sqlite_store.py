@@ -75,7 +75,7 @@ class SqliteStore:
     ``tenants_only``: apps, keys and the database records only (what `faceprint apps` and `keys` need): no
     file lock and no index, so it opens at once, beside a running service; SQLite's own locking orders the
     writes, and the service sees a new key at its next request (keys are read per request). Calls that
-    need the index (features, search, deleting a database) raise StoreLocked.
+    need the index (features, search, creating or deleting a database) raise StoreLocked.
     """
 
     def __init__(self, path: Path, index_threads: int | None = None, *, tenants_only: bool = False) -> None:
