@@ -19,6 +19,7 @@ import numpy.typing as npt
 from PIL import Image
 
 from faceprint.engine._tflite import TFLiteModel
+from faceprint.engine.align import crop_region
 from faceprint.engine.types import FloatArray, RGBImage
 
 __all__ = ["MESH_SIZE", "FaceMesh", "MeshResult", "Regions", "eye_centres"]
@@ -107,15 +108,16 @@ def warp(image: RGBImage, to_image: FloatArray, size: int) -> RGBImage:
     """Resample the ``size`` x ``size`` crop whose pixels map to the image through ``to_image``."""
     m = to_image.astype(np.float64)
     # Only the part of the image under the crop is handed to PIL (a large photo is not copied whole).
-    corners = np.array([[0, 0], [size, 0], [0, size], [size, size]], dtype=np.float64) @ m[:, :2].T + m[:, 2]
-    h, w = image.shape[:2]
-    x0, y0 = (max(int(np.floor(v)) - 2, 0) for v in corners.min(axis=0))
-    x1, y1 = min(int(np.ceil(corners[:, 0].max())) + 2, w), min(int(np.ceil(corners[:, 1].max())) + 2, h)
-    if x1 <= x0 or y1 <= y0:
+    region = crop_region(m, size, image.shape[1], image.shape[0])
+    if region is None:
         return np.zeros((size, size, 3), dtype=np.uint8)
+    x0, y0, x1, y1 = region
     a, b, c = m[0]
     d, e, f = m[1]
-    # PIL samples output pixel centres (x + 0.5); our affine works on integer pixel centres.
+    # PIL samples output pixel centres (x + 0.5); our affine works on integer pixel centres. (These offsets
+    # have the opposite sign of resample_chip's, which match dlib's chips exactly: the mesh crop sits ~0.4
+    # crop pixels off. The accessory models were fitted on these crops; correcting it and refitting all of
+    # them changed cap and moustache by a case each either way, so it stays until the next refit.)
     data = (a, b, c + 0.5 * (a + b) - 0.5 - x0, d, e, f + 0.5 * (d + e) - 0.5 - y0)
     src = Image.fromarray(np.ascontiguousarray(image[y0:y1, x0:x1]))
     out = src.transform((size, size), Image.Transform.AFFINE, data,

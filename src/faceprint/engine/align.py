@@ -36,7 +36,8 @@ from faceprint.engine.types import FloatArray, RGBImage
 from faceprint.errors import BadRectangle
 
 __all__ = [
-    "TEMPLATE_5", "ChipDetails", "chip_details", "chip_transform", "extract_chip", "pyramid_down", "resample_chip",
+    "TEMPLATE_5", "ChipDetails", "chip_details", "chip_transform", "crop_region", "extract_chip", "pyramid_down",
+    "resample_chip",
 ]
 
 _F64 = npt.NDArray[np.float64]
@@ -244,6 +245,17 @@ def extract_chip(image: RGBImage, points5: FloatArray, size: int = 150, padding:
     return _bilinear(src, _corner_map(level_rect, angle, size), size)
 
 
+def crop_region(to_image: _F64, size: int, width: int, height: int) -> tuple[int, int, int, int] | None:
+    """``(x0, y0, x1, y1)``: the part of a ``width`` x ``height`` image under a ``size`` x ``size`` crop
+    that ``to_image`` maps into it (2 pixels of margin for the interpolation), or None when it misses."""
+    corners = np.array([[0, 0], [size, 0], [0, size], [size, size]], dtype=np.float64) @ to_image[:, :2].T
+    corners += to_image[:, 2]
+    x0, y0 = (max(int(np.floor(v)) - 2, 0) for v in corners.min(axis=0))
+    x1 = min(int(np.ceil(corners[:, 0].max())) + 2, width)
+    y1 = min(int(np.ceil(corners[:, 1].max())) + 2, height)
+    return None if x1 <= x0 or y1 <= y0 else (x0, y0, x1, y1)
+
+
 def resample_chip(image: RGBImage, to_image: npt.NDArray[np.floating[Any]], size: int) -> RGBImage:
     """A ``size`` x ``size`` crop sampled along the affine ``to_image`` (chip pixel -> image pixel), fast.
 
@@ -253,12 +265,10 @@ def resample_chip(image: RGBImage, to_image: npt.NDArray[np.floating[Any]], size
     the image are black.
     """
     m = np.asarray(to_image, dtype=np.float64)
-    corners = np.array([[0, 0], [size, 0], [0, size], [size, size]], dtype=np.float64) @ m[:, :2].T + m[:, 2]
-    h, w = image.shape[:2]
-    x0, y0 = (max(int(np.floor(v)) - 2, 0) for v in corners.min(axis=0))
-    x1, y1 = min(int(np.ceil(corners[:, 0].max())) + 2, w), min(int(np.ceil(corners[:, 1].max())) + 2, h)
-    if x1 <= x0 or y1 <= y0:
+    region = crop_region(m, size, image.shape[1], image.shape[0])
+    if region is None:
         return np.zeros((size, size, 3), dtype=np.uint8)
+    x0, y0, x1, y1 = region
     src = Image.fromarray(np.ascontiguousarray(image[y0:y1, x0:x1]))
     step = float(np.hypot(m[0, 0], m[1, 0]))  # image pixels per chip pixel
     k = max(1, int(step / 1.5))
