@@ -1,7 +1,8 @@
 """The one contract every FeatureStore backend must honour (the ``store`` fixture runs it on each).
 
-Descriptors are real 128-D unit vectors: seeded random ones plus near-duplicates (a small perturbation of a
-base vector, as two photos of one face give). Search answers are checked against a float32 numpy brute force.
+Descriptors are 128-D unit vectors (and 512-D where a test says so): seeded random ones plus near-duplicates
+(a small perturbation of a base vector, as two photos of one face give). Search answers are checked against
+a float32 numpy brute force.
 """
 
 from __future__ import annotations
@@ -57,10 +58,11 @@ def add_ok(
 
 
 def hits(
-    store: FeatureStore, app_id: str, db_ids: list[str], q: F32, top_k: int = 10, min_sim: float = -1.0
+    store: FeatureStore, app_id: str, db_ids: list[str], q: F32, top_k: int = 10, min_sim: float = -1.0,
+    mv: str = MV,
 ) -> list[list[Hit]]:
     out: list[list[Hit]] = []
-    for r in store.search(app_id, db_ids, q, top_k, min_sim, MV):
+    for r in store.search(app_id, db_ids, q, top_k, min_sim, mv):
         assert isinstance(r, list), r
         out.append(r)
     return out
@@ -292,10 +294,32 @@ def test_model_version_separation(store: FeatureStore, app: str) -> None:
 
 def test_invalid_vectors_are_refused(store: FeatureStore, app: str) -> None:
     db = new_db(store, app)
-    for bad in (np.zeros(128, np.float32), np.ones(127, np.float32), np.full(128, np.nan, np.float32)):
+    for bad in (np.zeros(128, np.float32), np.ones(1, np.float32), np.ones(4097, np.float32),
+                np.full(128, np.nan, np.float32)):
         with pytest.raises(InvalidRequest):
             store.add_features(app, db.db_id, [NewFeature(bad)], MV)
+    with pytest.raises(InvalidRequest):  # one call, two dimensions
+        store.add_features(app, db.db_id, [NewFeature(np.ones(128, np.float32)), NewFeature(np.ones(127, np.float32))],
+                           MV)
     assert store.get_database(app, db.db_id).size == 0
+    add_ok(store, app, db.db_id, random_units(1, seed=3))
+    with pytest.raises(InvalidRequest):  # a database holds one dimension
+        store.add_features(app, db.db_id, [NewFeature(np.ones(127, np.float32))], MV)
+    assert store.get_database(app, db.db_id).size == 1
+
+
+def test_descriptors_of_another_dimension_live_beside_128(store: FeatureStore, app: str) -> None:
+    """A user's recogniser may give 512 values: such a database is searched exactly, next to a 128-D one."""
+    small, big = new_db(store, app), store.create_database(app, "arcface", "", 1000, "user-arcface:c1")
+    rng = np.random.default_rng(5)
+    vecs = rng.normal(size=(50, 512)).astype(np.float32)
+    vecs /= np.linalg.norm(vecs, axis=1, keepdims=True)
+    ids = [f.feature_id for f in add_ok(store, app, big.db_id, vecs, model_version="user-arcface:c1")]
+    add_ok(store, app, small.db_id, random_units(5, seed=6))
+    (got,) = hits(store, app, [big.db_id], vecs[7], 3, -1.0, "user-arcface:c1")
+    assert got[0].feature.feature_id == ids[7] and got[0].similarity == pytest.approx(1.0, abs=1e-5)
+    (wrong,) = store.search(app, [big.db_id], vecs[7][:128], 3, -1.0, "user-arcface:c1")
+    assert isinstance(wrong, InvalidRequest)
 
 
 # -- search ------------------------------------------------------------------------------------

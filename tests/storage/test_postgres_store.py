@@ -53,7 +53,30 @@ def test_is_a_feature_store_and_records_its_schema_version(url: str) -> None:
         assert [r[0] for r in rows] == list(range(1, LATEST_VERSION + 1))
         assert conn.execute("SELECT format_type(atttypid, atttypmod) FROM pg_attribute"
                             " WHERE attrelid = 'fp_features'::regclass AND attname = 'descriptor'"
-                            ).fetchone() == ("vector(128)",)
+                            ).fetchone() == ("vector",)  # any dimension since migration 2
+
+
+def test_a_node_loads_descriptors_of_any_dimension_from_the_database(url: str) -> None:
+    """A 512-value database written by one node is read back by a fresh node (the binary decode reads each
+    database at its own dimension), beside a 128-value one."""
+    rng = np.random.default_rng(9)
+    wide = rng.normal(size=(20, 512)).astype(np.float32)
+    wide /= np.linalg.norm(wide, axis=1, keepdims=True)
+    narrow = rng.normal(size=(20, 128)).astype(np.float32)
+    narrow /= np.linalg.norm(narrow, axis=1, keepdims=True)
+    with PostgresStore(url) as s:
+        app = s.create_app("dims", quota=1000).app_id
+        dw = s.create_database(app, "wide", "", 100, "user-arcface:c1").db_id
+        dn = s.create_database(app, "narrow", "", 100, MODEL).db_id
+        ids_w = [f.feature_id for f in s.add_features(app, dw, [NewFeature(v) for v in wide], "user-arcface:c1")
+                 if not isinstance(f, Exception)]
+        s.add_features(app, dn, [NewFeature(v) for v in narrow], MODEL)
+    with PostgresStore(url) as fresh:
+        (w,) = fresh.search(app, [dw], wide[4], 2, -1.0, "user-arcface:c1")
+        (n,) = fresh.search(app, [dn], narrow[4], 2, -1.0, MODEL)
+        assert isinstance(w, list) and w[0].feature.feature_id == ids_w[4]
+        assert w[0].similarity == pytest.approx(1.0, abs=1e-5)
+        assert isinstance(n, list) and n[0].similarity == pytest.approx(1.0, abs=1e-5)
 
 
 def test_a_schema_newer_than_the_code_is_refused(url: str) -> None:

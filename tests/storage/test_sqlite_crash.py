@@ -175,3 +175,41 @@ def test_a_second_owner_gets_store_locked(tmp_path: Path) -> None:
     assert other_process() == "opened"
     with SqliteStore(path) as again:
         assert [a.name for a in again.list_apps()] == ["still-works"]
+
+
+def test_a_schema_1_store_migrates_keeping_rows_ids_and_high_water_mark(tmp_path: Path) -> None:
+    """Schema 1 held only 128-value descriptors; opening it rebuilds the features table for any dimension
+    without losing a row, a row id or the AUTOINCREMENT mark (a deleted row's id is never handed out again),
+    and a 512-value database then lives beside the old one, across a reopen."""
+    from faceprint.storage import _sqlite_schema as schema
+
+    path = tmp_path / "old.db"
+    conn = sqlite3.connect(path)
+    conn.execute("CREATE TABLE schema_version (version INTEGER NOT NULL)")
+    conn.executescript("BEGIN;" + schema._MIGRATIONS[0] + "INSERT INTO schema_version VALUES (1); COMMIT;")
+    conn.execute("INSERT INTO apps VALUES ('a1', 'old', 1000, 0)")
+    conn.execute("INSERT INTO databases (db_id, app_id, name, description, max_size, size, model_version, "
+                 "created_at) VALUES ('d1', 'a1', 'old', '', 100, 2, ?, 0)", (MV,))
+    for rid in (1, 2, 3):
+        conn.execute("INSERT INTO features VALUES (?, ?, 'd1', ?, '', 0, ?, ?)",
+                     (rid, f"f{rid}", f"k{rid}", MV, schema.vector_to_blob(vec(rid))))
+    conn.execute("DELETE FROM features WHERE row_id = 3")  # the mark stays at 3
+    conn.commit()
+    conn.close()
+    with SqliteStore(path) as store:
+        (got,) = store.search("a1", ["d1"], vec(2), 1, -1.0, MV)
+        assert isinstance(got, list) and got[0].feature.feature_id == "f2"
+        big = store.create_database("a1", "wide", "", 10, "user-arcface:c1")
+        wide = np.random.default_rng(1).standard_normal(512).astype(np.float32)
+        (f,) = store.add_features("a1", big.db_id, [NewFeature(wide)], "user-arcface:c1")
+        assert isinstance(f, Feature)
+    with SqliteStore(path) as store:
+        (old, new) = store.search("a1", ["d1"], vec(1), 5, -1.0, MV), store.search(
+            "a1", [big.db_id], wide / np.linalg.norm(wide), 1, -1.0, "user-arcface:c1")
+        assert isinstance(old[0], list) and [h.feature.key for h in old[0]] == ["k1", "k2"]
+        assert isinstance(new[0], list) and new[0][0].similarity == pytest.approx(1.0, abs=1e-5)
+    conn = sqlite3.connect(path)
+    row_ids = [r[0] for r in conn.execute("SELECT row_id FROM features ORDER BY row_id")]
+    assert row_ids[:2] == [1, 2] and row_ids[2] > 3  # 3 was used once: never again
+    assert conn.execute("SELECT version FROM schema_version").fetchone()[0] == schema.SCHEMA_VERSION
+    conn.close()

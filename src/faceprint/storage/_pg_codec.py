@@ -16,14 +16,13 @@ import numpy.typing as npt
 
 __all__ = ["COPY_HEADER", "COPY_TRAILER", "decode_id_vectors", "encode_feature_rows"]
 
-DIM = 128
 COPY_HEADER = b"PGCOPY\n\xff\r\n\x00" + struct.pack(">ii", 0, 0)
 COPY_TRAILER = struct.pack(">h", -1)
 
-# One int8send(id) || vector_send(descriptor) value.
-_ID_VEC = np.dtype([("id", ">i8"), ("dim", ">i2"), ("unused", ">i2"), ("vec", ">f4", (DIM,))])
-_VEC_HEADER = struct.pack(">hh", DIM, 0)
-_VEC_FIELD_LEN = struct.pack(">i", 4 + 4 * DIM)
+
+def _id_vec(dim: int) -> np.dtype[np.void]:
+    """One ``int8send(id) || vector_send(descriptor)`` value of a ``dim``-value descriptor."""
+    return np.dtype([("id", ">i8"), ("dim", ">i2"), ("unused", ">i2"), ("vec", ">f4", (dim,))])
 
 
 def _text(value: str) -> bytes:
@@ -43,7 +42,10 @@ def encode_feature_rows(
 ) -> bytes:
     """The binary COPY payload (header to trailer) of rows for
     ``fp_features (id, db_id, key, extra_info, model_version, created_at, version, descriptor)``."""
-    big = np.ascontiguousarray(vectors, dtype=">f4").reshape(-1, DIM)
+    big = np.ascontiguousarray(vectors, dtype=">f4")
+    big = big.reshape(len(ids), -1) if len(ids) else big.reshape(0, 0)
+    dim = big.shape[1]
+    vec_prefix = struct.pack(">i", 4 + 4 * dim) + struct.pack(">hh", dim, 0)
     db = _text(db_id)
     mv = _text(model_version)
     tail = struct.pack(">id", 8, created_at) + struct.pack(">iq", 8, version)
@@ -55,17 +57,22 @@ def encode_feature_rows(
         parts.append(_text(extra_infos[i]))
         parts.append(mv)
         parts.append(tail)
-        parts.append(_VEC_FIELD_LEN + _VEC_HEADER + big[i].tobytes())
+        parts.append(vec_prefix + big[i].tobytes())
     parts.append(COPY_TRAILER)
     return b"".join(parts)
 
 
 def decode_id_vectors(buf: bytes) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.float32]]:
-    """Parses concatenated ``int8send(id) || vector_send(descriptor)`` values (128-d) into
-    ``(ids int64 (n,), vectors float32 (n, 128))``."""
-    if len(buf) % _ID_VEC.itemsize:
+    """Parses concatenated ``int8send(id) || vector_send(descriptor)`` values of one database (one dimension,
+    read from the first value) into ``(ids int64 (n,), vectors float32 (n, dim))``."""
+    if not buf:
+        return np.empty(0, np.int64), np.empty((0, 0), np.float32)
+    if len(buf) < 10:
         raise ValueError("truncated descriptor stream")
-    recs = np.frombuffer(buf, dtype=_ID_VEC)
-    if (recs["dim"] != DIM).any():
-        raise ValueError(f"a stored descriptor is not {DIM}-dimensional")
+    dtype = _id_vec(struct.unpack(">h", buf[8:10])[0])
+    if len(buf) % dtype.itemsize:
+        raise ValueError("truncated descriptor stream (or descriptors of different dimensions)")
+    recs = np.frombuffer(buf, dtype=dtype)
+    if (recs["dim"] != dtype["vec"].shape[0]).any():
+        raise ValueError("the stored descriptors of one database have different dimensions")
     return recs["id"].astype(np.int64), recs["vec"].astype(np.float32)

@@ -10,7 +10,8 @@ Tables (all prefixed ``fp_`` and created in the connection's ``search_path`` sch
 * ``fp_apps``, ``fp_access_keys``: tenants and their sealed keys.
 * ``fp_databases``: feature databases; ``size`` and ``version`` change only under the row's lock
   (``SELECT ... FOR UPDATE``), which serialises every feature write of one database across all nodes.
-* ``fp_features``: one row per feature, its descriptor in a pgvector ``vector(128)`` column and the database
+* ``fp_features``: one row per feature, its descriptor in a pgvector ``vector`` column
+  (any dimension since migration 2; one dimension per database) and the database
   ``version`` that added it.
 * ``fp_feature_deletions``: ``(db_id, version, id)`` of every deleted feature, so a node's in-memory index can
   catch up from any version without rereading the database.
@@ -94,6 +95,14 @@ MIGRATIONS: tuple[Migration, ...] = (
             id      bigint NOT NULL,
             PRIMARY KEY (db_id, version, id)
         );
+        """,
+    ),
+    Migration(
+        2,
+        "descriptors of any dimension (recogniser packs: vector(128) -> vector)",
+        # pgvector keeps each value's own dimension; a database holds one pack's descriptors, so one dimension
+        """
+        ALTER TABLE fp_features ALTER COLUMN descriptor TYPE vector;
         """,
     ),
 )

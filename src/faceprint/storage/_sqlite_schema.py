@@ -1,6 +1,7 @@
 """The embedded store's SQLite schema, its migrations and the descriptor blob format.
 
-Descriptors are stored as little-endian float32 blobs (512 bytes for 128 values), never pickled.
+Descriptors are stored as little-endian float32 blobs (512 bytes for 128 values; 2 to 4096 values since
+schema 2), never pickled.
 ``features.row_id`` is an AUTOINCREMENT key: SQLite never hands the same row id out twice, even after the
 highest row is deleted, so the in-memory index can key rows by it without ever confusing a new row with a
 deleted one. ``databases.size`` is kept in the same transaction as every insert and delete, so the size and
@@ -59,6 +60,29 @@ _MIGRATIONS: list[str] = [
     );
     CREATE INDEX features_db ON features(db_id, row_id);
     """,
+    # 2: descriptors of any dimension (recogniser packs; a database holds one pack's): SQLite cannot change a
+    # CHECK, so the table is rebuilt, keeping every row_id and the AUTOINCREMENT high-water mark.
+    """
+    CREATE TABLE features_v2 (
+        row_id         INTEGER PRIMARY KEY AUTOINCREMENT,
+        feature_id     TEXT NOT NULL UNIQUE,
+        db_id          TEXT NOT NULL REFERENCES databases(db_id) ON DELETE CASCADE,
+        key            TEXT NOT NULL,
+        extra_info     TEXT NOT NULL,
+        created_at     REAL NOT NULL,
+        model_version  TEXT NOT NULL,
+        vector         BLOB NOT NULL CHECK (length(vector) BETWEEN 8 AND 16384 AND length(vector) % 4 = 0)
+    );
+    INSERT INTO features_v2 (row_id, feature_id, db_id, key, extra_info, created_at, model_version, vector)
+        SELECT row_id, feature_id, db_id, key, extra_info, created_at, model_version, vector FROM features;
+    CREATE TEMP TABLE features_seq AS SELECT seq FROM sqlite_sequence WHERE name = 'features';
+    DROP TABLE features;
+    ALTER TABLE features_v2 RENAME TO features;
+    DELETE FROM sqlite_sequence WHERE name = 'features';
+    INSERT INTO sqlite_sequence (name, seq) SELECT 'features', seq FROM temp.features_seq;
+    DROP TABLE temp.features_seq;
+    CREATE INDEX features_db ON features(db_id, row_id);
+    """,
 ]
 
 SCHEMA_VERSION = len(_MIGRATIONS)
@@ -86,12 +110,12 @@ def migrate(conn: sqlite3.Connection) -> int:
 
 
 def vector_to_blob(vector: npt.NDArray[np.float32]) -> bytes:
-    """128 float32 values as 512 little-endian bytes."""
+    """float32 values as little-endian bytes (512 for a 128-value descriptor)."""
     return np.asarray(vector, dtype="<f4").tobytes()
 
 
 def blob_to_vectors(blobs: list[bytes]) -> npt.NDArray[np.float32]:
-    """Blobs of :func:`vector_to_blob` as a (n, 128) native float32 array."""
+    """Blobs of :func:`vector_to_blob` (all of one dimension) as a (n, dim) native float32 array."""
     flat = np.frombuffer(b"".join(blobs), dtype="<f4")
     out: npt.NDArray[np.float32] = flat.astype(np.float32, copy=False).reshape(len(blobs), -1)
     return out

@@ -7,7 +7,11 @@ tombstones that could hide live rows from a search; an id re-added after removal
 Search is exact: the cosine similarity (dot product of unit vectors, -1..1) of the query with every row,
 the ``min_similarity`` filter, then the best ``top_k``. Large blocks are scanned as int8 first and every row
 that the proven quantisation bound cannot rule out is re-scored in float32 (see ``_scan``), so results equal
-the float32 brute force. Memory: about 750 bytes per row (512 float32 + 128 int8 + 4 step + 8 id + the id map).
+the float32 brute force. Memory for 128-D descriptors: about 750 bytes per row (512 float32 + 128 int8 + 4 step
++ 8 id + the id map).
+
+Each block has the dimension of the first vectors added to it (every recogniser pack has its own; a database
+holds one pack's descriptors), so one index serves 128-D and 512-D databases side by side.
 """
 
 from __future__ import annotations
@@ -22,10 +26,12 @@ import numpy.typing as npt
 
 from faceprint.storage._scan import HAVE_SIMD, exact_top, quantize, quantized_top
 
-__all__ = ["DIM", "VectorIndex"]
+__all__ = ["DIM", "MAX_DIM", "VectorIndex"]
 
-#: Descriptor dimension.
+#: The dimension of the shipped recognisers' descriptors (dlib ResNet, SFace).
 DIM = 128
+#: The largest descriptor dimension the stores accept.
+MAX_DIM = 4096
 _MIN_CAPACITY = 64
 #: Below this many rows a float32 pass is as fast as the int8 pass plus the re-rank.
 _QUANT_MIN_ROWS = 32_768
@@ -75,12 +81,13 @@ class _RWLock:
 class _Block:
     """One database's rows: ``vecs[:n]``, ``codes[:n]`` and ``ids[:n]`` are live; ``pos`` maps id -> row."""
 
-    __slots__ = ("codes", "ids", "n", "pos", "rmax", "steps", "vecs")
+    __slots__ = ("codes", "dim", "ids", "n", "pos", "rmax", "steps", "vecs")
 
-    def __init__(self, capacity: int) -> None:
+    def __init__(self, capacity: int, dim: int) -> None:
         capacity = max(capacity, _MIN_CAPACITY)
-        self.vecs: npt.NDArray[np.float32] = np.empty((capacity, DIM), dtype=np.float32)
-        self.codes: npt.NDArray[np.int8] = np.empty((capacity, DIM), dtype=np.int8)
+        self.dim = dim
+        self.vecs: npt.NDArray[np.float32] = np.empty((capacity, dim), dtype=np.float32)
+        self.codes: npt.NDArray[np.int8] = np.empty((capacity, dim), dtype=np.int8)
         self.steps: npt.NDArray[np.float32] = np.empty(capacity, dtype=np.float32)
         self.ids: npt.NDArray[np.int64] = np.empty(capacity, dtype=np.int64)
         self.n = 0
@@ -89,9 +96,9 @@ class _Block:
         self.rmax = 0.0
 
     def _resize(self, cap: int) -> None:
-        vecs = np.empty((cap, DIM), dtype=np.float32)
+        vecs = np.empty((cap, self.dim), dtype=np.float32)
         vecs[: self.n] = self.vecs[: self.n]
-        codes = np.empty((cap, DIM), dtype=np.int8)
+        codes = np.empty((cap, self.dim), dtype=np.int8)
         codes[: self.n] = self.codes[: self.n]
         steps = np.empty(cap, dtype=np.float32)
         steps[: self.n] = self.steps[: self.n]
@@ -163,16 +170,16 @@ class VectorIndex:
     """Exact cosine search over per-database blocks of unit float32 descriptors. Thread-safe.
 
     ``db_key`` is any string naming one database (backends use their db_id); ``ids`` are the backend's
-    integer row ids, unique within a ``db_key``. ``threads`` (>= 1, default: up to 2 CPU cores) split the
-    scan of blocks of 262,144 rows or more; searches of different threads run in parallel.
+    integer row ids, unique within a ``db_key``. A block's dimension is that of its first rows. ``threads``
+    (>= 1, default: up to 2 CPU cores) split the scan of blocks of 262,144 rows or more; searches of
+    different threads run in parallel.
     """
 
-    def __init__(self, dim: int = DIM, threads: int | None = None) -> None:
-        if dim != DIM:
-            raise ValueError(f"only {DIM}-dimensional descriptors are supported, not {dim}")
-        self.dim = dim
+    def __init__(self, threads: int | None = None) -> None:
         self.threads = max(1, threads if threads is not None else min(2, os.cpu_count() or 1))
         self._blocks: dict[str, _Block] = {}
+        #: Capacity hints for blocks not made yet (their dimension is known at the first add).
+        self._hints: dict[str, int] = {}
         self._lock = _RWLock()
 
     def reserve(self, db_key: str, rows: int) -> None:
@@ -180,16 +187,20 @@ class VectorIndex:
         with self._lock.write():
             block = self._blocks.get(db_key)
             if block is None:
-                self._blocks[db_key] = _Block(rows)
+                self._hints[db_key] = rows
             else:
                 block.reserve(rows)
 
     def add(self, db_key: str, ids: Sequence[int], vectors: npt.NDArray[np.float32]) -> None:
-        """Adds rows ``vectors`` (float32, shape (n, 128), unit norm) under ``ids`` (n integers).
+        """Adds rows ``vectors`` (float32, shape (n, dim), unit norm) under ``ids`` (n integers).
 
-        Re-adding an id that is present replaces its vector.
+        Re-adding an id that is present replaces its vector. ValueError when ``dim`` is not the block's.
         """
-        vecs = np.ascontiguousarray(vectors, dtype=np.float32).reshape(-1, self.dim)
+        vecs = np.ascontiguousarray(vectors, dtype=np.float32)
+        if not len(ids) and vecs.size == 0:
+            return
+        if vecs.ndim != 2 or not 1 <= vecs.shape[1] <= MAX_DIM:
+            raise ValueError(f"vectors must be (n, dim) with 1 <= dim <= {MAX_DIM}, not {vecs.shape}")
         if vecs.shape[0] != len(ids):
             raise ValueError(f"{len(ids)} ids for {vecs.shape[0]} vectors")
         if not np.all(np.isfinite(vecs)):
@@ -199,7 +210,9 @@ class VectorIndex:
         with self._lock.write():
             block = self._blocks.get(db_key)
             if block is None:
-                block = self._blocks[db_key] = _Block(len(ids))
+                block = self._blocks[db_key] = _Block(max(len(ids), self._hints.pop(db_key, 0)), vecs.shape[1])
+            elif block.dim != vecs.shape[1]:
+                raise ValueError(f"{db_key} holds {block.dim}-dimensional vectors, not {vecs.shape[1]}")
             block.add(ids, vecs)
 
     def remove(self, db_key: str, ids: Sequence[int]) -> None:
@@ -213,6 +226,13 @@ class VectorIndex:
         """Forgets a whole database (no error if it is unknown)."""
         with self._lock.write():
             self._blocks.pop(db_key, None)
+            self._hints.pop(db_key, None)
+
+    def dim_of(self, db_key: str) -> int | None:
+        """The dimension of ``db_key``'s vectors (None before its first row)."""
+        with self._lock.read():
+            block = self._blocks.get(db_key)
+            return None if block is None else block.dim
 
     def count(self, db_key: str) -> int:
         """Rows held for ``db_key`` (0 if unknown)."""
@@ -236,14 +256,17 @@ class VectorIndex:
     ) -> list[tuple[int, float]]:
         """The best ``top_k`` (>= 1) rows as ``(id, similarity)``, best first (ties: lower row first), every
         one with ``similarity >= min_similarity`` (the filter applies before top_k). Exact: equal to a float32
-        brute force over the block. ``query`` is a unit float32 vector of 128 values."""
+        brute force over the block. ``query`` is a unit float32 vector of the block's dimension (ValueError
+        otherwise)."""
         if top_k < 1:
             raise ValueError("top_k must be >= 1")
-        q = np.ascontiguousarray(query, dtype=np.float32).reshape(self.dim)
+        q = np.ascontiguousarray(query, dtype=np.float32).reshape(-1)
         with self._lock.read():
             block = self._blocks.get(db_key)
             if block is None or block.n == 0:
                 return []
+            if block.dim != len(q):
+                raise ValueError(f"{db_key} holds {block.dim}-dimensional vectors, the query has {len(q)}")
             n = block.n
             if HAVE_SIMD and n >= _QUANT_MIN_ROWS:
                 threads = self.threads if n >= _THREAD_MIN_ROWS else 1

@@ -1,7 +1,7 @@
 """The PostgreSQL + pgvector backend of :class:`~faceprint.storage.base.FeatureStore`, for many stateless API
 nodes sharing one database.
 
-PostgreSQL is the record: apps, keys, databases and features (descriptors in a pgvector ``vector(128)``
+PostgreSQL is the record: apps, keys, databases and features (descriptors in a pgvector ``vector``
 column), written in transactions. Search is exact and runs in each node's memory (a
 :class:`~faceprint.storage.index.VectorIndex`), kept in step with the record by per-database versions (see
 ``_pg_sync``): every search reads the searched databases' rows and catches up first, so a feature added or
@@ -52,7 +52,7 @@ from faceprint.storage.base import (
     NewFeature,
     SearchResult,
 )
-from faceprint.storage.checks import MAX_ACTIVE_KEYS, check_top_k, unit_vector, unit_vectors
+from faceprint.storage.checks import MAX_ACTIVE_KEYS, check_dim, check_top_k, unit_vector, unit_vectors
 
 __all__ = ["PostgresStore"]
 
@@ -266,6 +266,10 @@ class PostgresStore:
                 raise ModelVersionMismatch(
                     f"Database {db_id} holds {db_model} descriptors, not {model_version}."
                 )
+            held = self._one(conn, "SELECT vector_dims(descriptor) FROM fp_features WHERE db_id = %s LIMIT 1",
+                             (db_id,))
+            if held is not None and len(items) and int(held[0]) != vecs.shape[1]:
+                raise InvalidRequest(f"The database holds {held[0]}-value descriptors, not {vecs.shape[1]}.")
             n = min(len(items), max_size - size)
             if n <= 0:
                 return [DatabaseFull() for _ in items]
@@ -377,9 +381,14 @@ class PostgresStore:
                 ) is None:
                     self._sync.forget(db_id)
             ranked: dict[str, list[tuple[int, float]]] = {}
+            dim_errors: dict[str, FaceprintError] = {}
             for db_id, (db_model, version) in found.items():
                 if db_model == model_version:
                     self._sync.ensure(conn, db_id, version)
+                    wrong_dim = check_dim(self._sync.index, db_id, len(q))
+                    if wrong_dim is not None:
+                        dim_errors[db_id] = wrong_dim
+                        continue
                     ranked[db_id] = self._sync.index.search(db_id, q, top_k, min_similarity)
             wanted = sorted({i for hits in ranked.values() for i, _ in hits})
             meta: dict[int, Feature] = {}
@@ -399,6 +408,8 @@ class PostgresStore:
                         f"Database {db_id} holds {found[db_id][0]} descriptors, not {model_version}."
                     )
                 )
+            elif db_id in dim_errors:
+                out.append(dim_errors[db_id])
             else:
                 # A row deleted between the index search and the metadata read is left out.
                 out.append(

@@ -56,7 +56,7 @@ from faceprint.storage.base import (
     NewFeature,
     SearchResult,
 )
-from faceprint.storage.checks import MAX_ACTIVE_KEYS, check_top_k, unit_vector, unit_vectors
+from faceprint.storage.checks import MAX_ACTIVE_KEYS, check_dim, check_top_k, unit_vector, unit_vectors
 from faceprint.storage.index import VectorIndex
 
 __all__ = ["SqliteStore"]
@@ -344,7 +344,7 @@ class SqliteStore:
         self, app_id: str, db_id: str, items: Sequence[NewFeature], model_version: str
     ) -> list[Feature | FaceprintError]:
         """Adds each item (its vector scaled to unit length); see the protocol. InvalidRequest for a vector
-        that is not 128 finite values."""
+        that is not 2 to 4096 finite values or not of the dimension the database holds."""
         self._need_index()
         vectors = unit_vectors([it.vector for it in items])
         out: list[Feature | FaceprintError] = []
@@ -354,6 +354,9 @@ class SqliteStore:
                 raise ModelVersionMismatch(
                     f"The database holds {database.model_version!r} descriptors, not {model_version!r}."
                 )
+            wrong_dim = check_dim(self.index, db_id, vectors.shape[1]) if len(items) else None
+            if wrong_dim is not None:
+                raise wrong_dim
             room = max(0, database.max_size - database.size)
             take = min(room, len(items))
             now = time.time()
@@ -452,7 +455,8 @@ class SqliteStore:
                         ModelVersionMismatch(f"The database holds {found[db_id]!r} descriptors, not {model_version!r}.")
                     )
                 else:
-                    slots.append(self.index.search(db_id, query, top_k, min_similarity))
+                    wrong_dim = check_dim(self.index, db_id, len(query))
+                    slots.append(wrong_dim or self.index.search(db_id, query, top_k, min_similarity))
             features = self._features_by_row(conn, {i for s in slots if isinstance(s, list) for i, _ in s})
         results: list[SearchResult] = []
         for slot in slots:
