@@ -8,7 +8,8 @@ Every error Faceprint raises on purpose is a :class:`FaceprintError`. It carries
   meaning once published; new causes get new numbers;
 * ``message``: a human sentence.
 
-The HTTP layer maps these to the wire in exactly one place (``faceprint.api.errors``).
+Nothing here knows HTTP: the service maps these codes to HTTP statuses and bodies in exactly one place
+(``faceprint.api.errors``), and the SDK reads its answers back (``faceprint.client._errors``).
 
 Tree::
 
@@ -23,7 +24,7 @@ Tree::
     │   ├── TooManyImages         1106  more than 16 images
     │   ├── NoImages              1107
     │   ├── BadRectangle          1108
-    │   ├── BodyTooLarge          1109  request body over the limit (HTTP 413)
+    │   ├── BodyTooLarge          1109  request body over the limit
     │   ├── ImageTooSmall         1110  image smaller than a detectable face
     │   ├── NoFace                1201  no face detected
     │   ├── BadKey                1301  key not [A-Za-z0-9-]{1,48}
@@ -61,7 +62,6 @@ from __future__ import annotations
 from typing import ClassVar
 
 __all__ = [
-    "GRPC_TO_HTTP",
     "AccessKeyNotFound",
     "AppNotFound",
     "BadBase64",
@@ -107,30 +107,16 @@ __all__ = [
     "all_error_types",
 ]
 
-#: gRPC canonical code -> HTTP status, as grpc-gateway maps them.
-GRPC_TO_HTTP: dict[int, int] = {
-    0: 200, 1: 408, 2: 500, 3: 400, 4: 504, 5: 404, 6: 409, 7: 403, 8: 429,
-    9: 400, 10: 409, 11: 400, 12: 501, 13: 500, 14: 503, 15: 500, 16: 401,
-}
-
-
 class FaceprintError(Exception):
     """Base of every deliberate Faceprint error."""
 
     code: ClassVar[int] = 2
     internal_code: ClassVar[int] = 0
     default_message: ClassVar[str] = "Unknown error."
-    #: HTTP status override (None: derived from ``code``).
-    http_status: ClassVar[int | None] = None
 
     def __init__(self, message: str | None = None) -> None:
         self.message = message or self.default_message
         super().__init__(self.message)
-
-    @property
-    def status(self) -> int:
-        """The HTTP status this error is answered with."""
-        return self.http_status or GRPC_TO_HTTP.get(self.code, 500)
 
     def to_status(self) -> dict[str, object]:
         """The per-item status object ``{code, message, internal_code}`` of batch answers."""
@@ -219,7 +205,6 @@ class BadRectangle(InvalidArgument):
 
 class BodyTooLarge(InvalidArgument):
     internal_code = 1109
-    http_status = 413
     default_message = "The request body is too large."
 
 
@@ -246,6 +231,7 @@ class ExtraInfoTooLong(InvalidArgument):
 class BadMaxSize(InvalidArgument):
     internal_code = 1303
     default_message = "max_size must be a positive integer."
+
 
 
 class BadTopK(InvalidArgument):

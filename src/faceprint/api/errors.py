@@ -1,7 +1,8 @@
 """The ONE place where errors become HTTP responses.
 
-* Domain errors (:class:`~faceprint.errors.FaceprintError`) -> HTTP ``err.status`` with
-  ``{"trace_id", "code", "message", "internal_code"}``.
+* Domain errors (:class:`~faceprint.errors.FaceprintError`) -> the HTTP status of :func:`http_status` (the
+  gRPC ``code`` as grpc-gateway maps it, :data:`GRPC_TO_HTTP`; 413 for ``BodyTooLarge``, as nginx answers an
+  over-long body) with ``{"trace_id", "code", "message", "internal_code"}``.
 * Gateway (Kong hmac-auth) refusals -> HTTP 401 with Kong's exact ``{"message": ...}`` body and no other
   field, as Kong answers them before the request reaches the service (the trace id is in ``X-Trace-Id``).
 * Pydantic validation failures -> the specific domain error a validator named (see
@@ -25,6 +26,7 @@ from starlette.responses import JSONResponse, Response
 from faceprint import errors as fpe
 
 __all__ = [
+    "GRPC_TO_HTTP",
     "KONG_BAD_DATE",
     "KONG_MISMATCH",
     "KONG_NOT_VERIFIED",
@@ -34,6 +36,7 @@ __all__ = [
     "error_body",
     "error_response",
     "gateway_response",
+    "http_status",
     "install_handlers",
     "new_trace_id",
     "trace_id_of",
@@ -49,6 +52,15 @@ KONG_NOT_VERIFIED = "HMAC signature cannot be verified"
 KONG_MISMATCH = "HMAC signature does not match"
 
 _BY_INTERNAL: dict[int, type[fpe.FaceprintError]] = {c.internal_code: c for c in fpe.all_error_types()}
+
+#: gRPC canonical code -> HTTP status, as grpc-gateway maps them.
+GRPC_TO_HTTP: dict[int, int] = {
+    0: 200, 1: 408, 2: 500, 3: 400, 4: 504, 5: 404, 6: 409, 7: 403, 8: 429,
+    9: 400, 10: 409, 11: 400, 12: 501, 13: 500, 14: 503, 15: 500, 16: 401,
+}
+
+#: Domain errors answered with another status than their code's (matched on the class and its subclasses).
+_STATUS_OF_TYPE: dict[type[fpe.FaceprintError], int] = {fpe.BodyTooLarge: 413}
 
 
 class GatewayRefusal(Exception):
@@ -82,14 +94,25 @@ def domain_error(internal_code: int, message: str) -> PydanticCustomError:
     return PydanticCustomError("faceprint", message, {"internal_code": internal_code})
 
 
+def http_status(err: fpe.FaceprintError) -> int:
+    """The HTTP status ``err`` is answered with: its type's own status if it has one, else its gRPC code's."""
+    for cls in type(err).__mro__:
+        status = _STATUS_OF_TYPE.get(cls)
+        if status is not None:
+            return status
+    return GRPC_TO_HTTP.get(err.code, 500)
+
+
 def error_body(err: fpe.FaceprintError, trace_id: str) -> dict[str, Any]:
+    """The JSON body of an error answer: ``{"trace_id", "code", "message", "internal_code"}``."""
     return {
         "trace_id": trace_id, "code": err.code, "message": err.message, "internal_code": err.internal_code,
     }
 
 
 def error_response(err: fpe.FaceprintError, trace_id: str) -> JSONResponse:
-    return JSONResponse(error_body(err, trace_id), status_code=err.status, headers={"X-Trace-Id": trace_id})
+    """The whole error answer: :func:`http_status`, :func:`error_body` and the ``X-Trace-Id`` header."""
+    return JSONResponse(error_body(err, trace_id), status_code=http_status(err), headers={"X-Trace-Id": trace_id})
 
 
 def gateway_response(message: str, trace_id: str) -> Response:

@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, ClassVar
 
 from faceprint import errors as fe
 
@@ -31,6 +31,14 @@ __all__ = ["ApiError", "AuthenticationError", "TransportError", "error_from_resp
 #: HTTP status -> gRPC code, for error answers without a JSON body (a proxy's 502, say).
 _HTTP_TO_GRPC: dict[int, int] = {
     400: 3, 401: 16, 403: 7, 404: 5, 409: 6, 413: 3, 429: 8, 501: 12, 503: 14, 504: 4,
+}
+
+#: gRPC code -> HTTP status (grpc-gateway's table, as the server answers), for a failed item of a batch answer
+#: that carries a code but no status of its own. The SDK keeps its own copy because it never imports the
+#: server side; tests/api/test_error_status.py checks that the two agree.
+_GRPC_TO_HTTP: dict[int, int] = {
+    0: 200, 1: 408, 2: 500, 3: 400, 4: 504, 5: 404, 6: 409, 7: 403, 8: 429,
+    9: 400, 10: 409, 11: 400, 12: 501, 13: 500, 14: 503, 15: 500, 16: 401,
 }
 
 _CATEGORY: dict[int, type[fe.FaceprintError]] = {
@@ -51,12 +59,20 @@ class ApiError(fe.FaceprintError):
     stable cause number, 0 when the server gave none), ``message`` and ``trace_id`` (32 hex, "" if none),
     ``body`` (the decoded JSON answer, or ``{}``)."""
 
+    #: The HTTP status of the answer (set per class by :func:`error_type`).
+    http_status: ClassVar[int] = 500
+
     def __init__(
         self, message: str | None = None, *, trace_id: str = "", body: Mapping[str, Any] | None = None
     ) -> None:
         super().__init__(message)
         self.trace_id = trace_id
         self.body: dict[str, Any] = dict(body or {})
+
+    @property
+    def status(self) -> int:
+        """The HTTP status the server answered with."""
+        return self.http_status
 
     def __str__(self) -> str:
         tail = f" (trace_id {self.trace_id})" if self.trace_id else ""
@@ -78,10 +94,15 @@ class TransportError(fe.Unavailable):
     default_message = "The service could not be reached."
 
 
-@functools.lru_cache(maxsize=256)
-def error_type(code: int, internal_code: int, http_status: int) -> type[ApiError]:
+def error_type(code: int, internal_code: int, http_status: int | None = None) -> type[ApiError]:
     """The exception class for one kind of error answer: a subclass of :class:`ApiError` and of the
-    domain class of ``internal_code`` (or of ``code``'s category), with those numbers as class values."""
+    domain class of ``internal_code`` (or of ``code``'s category), with those numbers as class values.
+    ``http_status`` None: the status the server answers ``code`` with (for a failed item of a batch)."""
+    return _error_type(code, internal_code, _GRPC_TO_HTTP.get(code, 500) if http_status is None else http_status)
+
+
+@functools.lru_cache(maxsize=256)
+def _error_type(code: int, internal_code: int, http_status: int) -> type[ApiError]:
     if http_status == 401:
         return AuthenticationError
     domain: type[fe.FaceprintError] | None = None

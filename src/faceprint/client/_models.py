@@ -10,8 +10,6 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from faceprint.errors import GRPC_TO_HTTP
-
 if TYPE_CHECKING:
     from faceprint.client._errors import ApiError
 
@@ -125,7 +123,7 @@ class Status:
         """The typed exception this failed item stands for (an ApiError subclass)."""
         from faceprint.client._errors import error_type
 
-        cls = error_type(self.code, self.internal_code, GRPC_TO_HTTP.get(self.code, 500))
+        cls = error_type(self.code, self.internal_code)
         return cls(self.message, trace_id=trace_id)
 
     @classmethod
