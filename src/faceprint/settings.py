@@ -71,6 +71,14 @@ class Settings(BaseSettings):
         "would pass this is answered 503 Overloaded (internal_code 5101) at once instead of queuing (a request "
         "alone is always let in).",
     )
+    key_cache_seconds: float = Field(
+        2.0,
+        ge=0,
+        le=300,
+        description="How long an access key found active is trusted without reading the store again, seconds: "
+        "a key revoked with `faceprint keys revoke` (or on another node of the store) stops signing in at most "
+        "this long after. 0: the store is read on every signed request.",
+    )
     add_attributes: bool = Field(
         True,
         description="Estimate the face attributes in batch-add answers, as Mercury Cloud does since v1.1.0 "

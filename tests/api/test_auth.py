@@ -8,8 +8,11 @@ import time
 
 from fastapi.testclient import TestClient
 
+from faceprint.api import create_app
 from faceprint.api.auth import Credential, digest_matches, parse_http_time, verify_request
+from faceprint.settings import Settings
 from faceprint.signing import build_signing_string, compute_signature, http_date, sign_request
+from faceprint.storage.base import FeatureStore
 from tests.api.conftest import PREFIX, Signed, Tenant
 
 GUIDE_SECRET = "blFWSvhp9pRz2JnRHnfvkFeAuApClhKg"
@@ -199,10 +202,17 @@ def test_digest_header_covers_the_body(api: Signed) -> None:
     assert len(api.get("/databases").json()["databases"]) == 1
 
 
-def test_revoked_key_is_refused(api: Signed, store: object) -> None:
-    assert api.get("/databases").status_code == 200
-    store.revoke_key(api.tenant.access_key)  # type: ignore[attr-defined]
-    assert api.get("/databases").json() == {"message": NOT_VERIFIED}
+def test_revoked_key_is_refused_at_once_without_the_key_cache(
+    settings: Settings, store: FeatureStore, tenant: Tenant
+) -> None:
+    """key_cache_seconds 0: every request reads the store. (The bound with the cache on:
+    tests/api/test_key_cache.py.)"""
+    app = create_app(settings.model_copy(update={"key_cache_seconds": 0.0}), engine=None, store=store)
+    with TestClient(app) as client:
+        api = Signed(client, tenant)
+        assert api.get("/databases").status_code == 200
+        store.revoke_key(tenant.access_key)
+        assert api.get("/databases").json() == {"message": NOT_VERIFIED}
 
 
 def test_key_of_app_a_on_app_b_path_is_403(api: Signed, store: object, settings: object) -> None:

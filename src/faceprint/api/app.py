@@ -17,7 +17,7 @@ from starlette.responses import JSONResponse, Response
 from faceprint import __version__
 from faceprint import errors as fpe
 from faceprint.api import routes_db, routes_images
-from faceprint.api.auth import Credential
+from faceprint.api.auth import Credential, KeyCache, SecretLookup
 from faceprint.api.context import Context
 from faceprint.api.docs import install_docs
 from faceprint.api.errors import install_handlers
@@ -44,7 +44,7 @@ _AUTH_DOC = (
 )
 
 
-def _key_lookup(store: FeatureStore, box: SecretBox) -> Any:
+def _key_lookup(store: FeatureStore, box: SecretBox) -> SecretLookup:
     def lookup(access_key: str) -> Credential | None:
         key = store.get_key(access_key)
         if key is None or not key.active:
@@ -130,8 +130,9 @@ def create_app(
     _ops_routes(app, ctx)
     install_docs(app)
     install_handlers(app)
+    keys = KeyCache(_key_lookup(store, box), ttl=settings.key_cache_seconds)
     app.add_middleware(
-        GatewayMiddleware, lookup=_key_lookup(store, box), metrics=metrics,
+        GatewayMiddleware, lookup=keys, metrics=metrics,
         max_body_bytes=settings.max_body_bytes, clock_skew_s=settings.clock_skew_s,
     )
     _document_security(app)

@@ -3,7 +3,8 @@
 For ``/openapi/`` paths, before any route runs (as nginx and Kong do in front of Mercury):
 
 1. a ``Content-Length`` over ``max_body_bytes`` -> 413 ``BodyTooLarge``;
-2. Kong hmac-auth (:mod:`faceprint.api.auth`) -> Kong's 401s;
+2. Kong hmac-auth (:mod:`faceprint.api.auth`) -> Kong's 401s; the access key is looked up through the awaited
+   ``lookup`` (a :class:`~faceprint.api.auth.KeyCache`), so the store is never read on the event loop;
 3. the body is read, counting bytes -> 413 ``BodyTooLarge`` as soon as it passes the limit;
 4. an optional ``Digest`` header must match the body -> 401 ``HMAC signature does not match``;
 5. the ``{app_id}`` of the path must be the access key's app -> 403 ``WrongApp`` (code 7).
@@ -15,12 +16,11 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from faceprint import errors as fpe
-from faceprint.api.auth import Credential, digest_matches, verify_request
+from faceprint.api.auth import AsyncSecretLookup, authenticate, digest_matches
 from faceprint.api.errors import KONG_MISMATCH, GatewayRefusal, error_response, gateway_response, new_trace_id
 from faceprint.api.metrics import Metrics
 
@@ -36,14 +36,14 @@ class _TooLarge(Exception):
 
 
 class GatewayMiddleware:
-    """Wraps the FastAPI app. ``lookup(access_key)`` -> Credential | None: an indexed read of the store
-    plus one AES-GCM open, cheap enough to run on the event loop."""
+    """Wraps the FastAPI app. ``await lookup(access_key)`` -> Credential | None, the key's app and secret
+    when it is active (a :class:`~faceprint.api.auth.KeyCache` over the store)."""
 
     def __init__(
         self,
         app: ASGIApp,
         *,
-        lookup: Callable[[str], Credential | None],
+        lookup: AsyncSecretLookup,
         metrics: Metrics,
         max_body_bytes: int,
         clock_skew_s: float,
@@ -101,7 +101,7 @@ class GatewayMiddleware:
         raw_path = scope.get("raw_path") or scope["path"].encode()
         request_uri = raw_path.decode("latin-1") + (f"?{query}" if query else "")
         try:
-            principal = verify_request(
+            principal = await authenticate(
                 method=scope["method"], request_uri=request_uri, path=scope["path"],
                 http_version=scope.get("http_version", "1.1"), headers=headers,
                 lookup=self.lookup, clock_skew=self.skew,
