@@ -9,7 +9,7 @@ from typing import Any
 
 from faceprint.cli._batch_add import Journal, Outcome, add_files, expand_paths, journal_path
 from faceprint.cli._output import Progress, emit, emit_json, format_database, format_feature, note
-from faceprint.cli.commands import EXIT_OK, EXIT_PARTIAL, EXIT_USAGE, with_client
+from faceprint.cli._runner import EXIT_OK, EXIT_PARTIAL, EXIT_USAGE, with_client
 from faceprint.client import ApiError, Client
 
 __all__ = ["register"]

@@ -16,7 +16,7 @@ from faceprint.cli._output import (
     note,
     status_text,
 )
-from faceprint.cli.commands import EXIT_OK, EXIT_PARTIAL, with_client
+from faceprint.cli._runner import EXIT_OK, EXIT_PARTIAL, with_client
 from faceprint.client import Client, Face, Status
 
 __all__ = ["register"]

@@ -7,22 +7,24 @@ import logging
 import sys
 from collections.abc import Sequence
 
-from faceprint.cli import admin, commands, models_cmd
+from faceprint.cli import _cmd_admin, _cmd_models, commands
 
 __all__ = ["build_parser", "main"]
 
 
 def build_parser() -> argparse.ArgumentParser:
+    """The whole ``faceprint`` parser; each sub-command's ``func`` runs it and returns the exit status."""
     parser = argparse.ArgumentParser(prog="faceprint", description="Self-hosted face recognition.")
     parser.add_argument("-v", "--verbose", action="store_true", help="debug logging")
     sub = parser.add_subparsers(dest="command", required=True)
-    models_cmd.register(sub)
-    admin.register(sub)
+    _cmd_models.register(sub)
+    _cmd_admin.register(sub)
     commands.register(sub)
     return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    """Parse ``argv`` (default: the process's), run the sub-command, return its exit status."""
     parser = build_parser()
     args = parser.parse_args(argv)
     logging.basicConfig(

@@ -250,7 +250,8 @@ def register(sub: argparse._SubParsersAction[Any]) -> None:
     pkl.add_argument("--app", required=True, help="app_id")
     _common(pkl)
     pkl.set_defaults(func=_keys_list)
-    pkr = ksub.add_parser("revoke", help="revoke an access key (takes effect on the next request)")
+    pkr = ksub.add_parser("revoke", help="revoke an access key (a running service refuses it within "
+                          "FACEPRINT_KEY_CACHE_SECONDS, 2 s by default)")
     pkr.add_argument("access_key")
     _common(pkr)
     pkr.set_defaults(func=_keys_revoke)
