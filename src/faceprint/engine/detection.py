@@ -19,8 +19,10 @@ Why this design (figures and the command that measures them: ``docs/detection.md
   trained on): a linear map from BlazeFace's box and 6 keypoints, fitted on the labelled photos where
   both detectors agree (coefficients below).
 
-Boxes are ``Box(left, top, width, height)`` of dlib's rectangle (``right = left + width - 1``), in
-pixels of the given image. ``Detection.keypoints`` are BlazeFace's 6 points in image pixels: the eye on
+Boxes are ``Box(left, top, width, height)`` in pixels of the given image, ``width`` and ``height`` being
+the side of dlib's rectangle: its last column is ``left + width - 1`` (the box is centred on
+``left + (width - 1) / 2``, see :func:`dlib_boxes`), so ``Box.right`` (``left + width``) is one past it.
+``Detection.keypoints`` are BlazeFace's 6 points in image pixels: the eye on
 the image's left (the person's right eye), the other eye, nose tip, mouth centre, the ear tragion on the
 image's left, the other ear tragion.
 """
