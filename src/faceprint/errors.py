@@ -34,7 +34,8 @@ Tree::
     │   ├── BadMinScore           1305
     │   ├── BadName               1306  database name / description
     │   ├── BadDbIds              1307  empty or too many db_ids in a search
-    │   └── BadFeatureId          1308
+    │   ├── BadFeatureId          1308
+    │   └── BadFeatureVersion     1309  no recogniser pack with that feature_version / name
     ├── NotFound (code 5)
     │   ├── AppNotFound           2001
     │   ├── DatabaseNotFound      2002
@@ -232,6 +233,10 @@ class BadMaxSize(InvalidArgument):
     internal_code = 1303
     default_message = "max_size must be a positive integer."
 
+
+class BadFeatureVersion(InvalidArgument):
+    internal_code = 1309
+    default_message = "Unknown feature_version: this server has no such recogniser pack."
 
 
 class BadTopK(InvalidArgument):

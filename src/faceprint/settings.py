@@ -54,6 +54,11 @@ class Settings(BaseSettings):
     )
     default_quota: int = Field(100_000, ge=1, description="Feature-id quota of apps created without one.")
     min_face: int = Field(32, ge=8, description="Smallest face side detected, pixels.")
+    recognizer: str = Field(
+        "",
+        description="The recogniser pack new databases and compare use, by name (`faceprint models list`) or "
+        "feature_version; empty: the shipped default (SFace). Existing databases keep the pack they were made with.",
+    )
     inference_threads: int = Field(
         0, ge=0, description="Threads for inference (0: one per CPU core)."
     )

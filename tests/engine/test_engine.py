@@ -12,7 +12,7 @@ from skimage import data as skdata
 
 from faceprint.engine import Engine
 from faceprint.engine.geometry import rotate_upright
-from faceprint.engine.similarity import DEFAULT_THRESHOLD, score_from_similarity, similarity
+from faceprint.engine.similarity import DEFAULT_THRESHOLD, similarity
 from faceprint.engine.types import Box
 from faceprint.errors import BadRectangle, NoFace
 
@@ -178,7 +178,8 @@ def test_tilted_face_is_found_with_its_roll(
         assert (p[:, 0] > f.box.left).all() and (p[:, 0] < f.box.right).all()
         assert (p[:, 1] > f.box.top).all() and (p[:, 1] < f.box.bottom).all()
     assert f.embedding is not None and b.embedding is not None
-    assert score_from_similarity(similarity(f.embedding, b.embedding)) >= DEFAULT_THRESHOLD
+    score_map = engine.packs[engine.default_pack].score_map
+    assert score_map.score(similarity(f.embedding, b.embedding)) >= DEFAULT_THRESHOLD
 
 
 def test_tilted_face_through_the_largest_face_path(engine: Engine, faces_dir: Path) -> None:

@@ -1,30 +1,24 @@
 from __future__ import annotations
 
-import itertools
-
 import numpy as np
 
-from faceprint.engine.similarity import (
-    distance_from_score,
-    score_from_distance,
-    score_from_similarity,
-    similarity,
-    similarity_from_score,
-)
+from faceprint.engine.recognizers.packs import FAR_SCORES, load_packs
+from faceprint.engine.similarity import DEFAULT_THRESHOLD, similarity
 
 
-def test_mapping_is_monotone_and_invertible() -> None:
-    rng = np.random.default_rng(1)
-    a = rng.normal(size=128).astype(np.float32)
+def test_similarity_is_the_clipped_dot_product_of_unit_vectors() -> None:
+    rng = np.random.default_rng(0)
+    a = rng.standard_normal(128).astype(np.float32)
     a /= np.linalg.norm(a)
-    assert abs(score_from_similarity(similarity(a, a)) - 1.0) < 1e-6
-    assert score_from_similarity(similarity(a, -a)) == 0.0
-    cs = np.linspace(-1, 1, 41)
-    scores = [score_from_similarity(float(c)) for c in cs]
-    assert all(0.0 <= s <= 1.0 for s in scores)
-    assert all(x < y for x, y in itertools.pairwise(scores))
-    for c in cs:
-        assert abs(similarity_from_score(score_from_similarity(float(c))) - c) < 1e-12
-    for d in np.linspace(0, 2, 21):
-        assert abs(distance_from_score(score_from_distance(float(d))) - d) < 1e-9
-    assert abs(score_from_distance(0.6) - 0.91) < 1e-12
+    b = rng.standard_normal(128).astype(np.float32)
+    b /= np.linalg.norm(b)
+    assert abs(similarity(a, a) - 1.0) < 1e-6 and abs(similarity(a, -a) + 1.0) < 1e-6
+    assert similarity(a, b) == float(np.dot(a.astype(np.float64), b.astype(np.float64)))
+    assert similarity(a * 2, a * 2) == 1.0  # clipped
+
+
+def test_the_default_threshold_is_every_calibrated_pack_at_far_1e3() -> None:
+    assert DEFAULT_THRESHOLD == FAR_SCORES[1e-3] == 0.955
+    for spec in load_packs().values():
+        if spec.calibration:
+            assert any(s == DEFAULT_THRESHOLD for _, s in spec.score_map.knots)

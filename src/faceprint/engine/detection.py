@@ -71,6 +71,9 @@ NMS_IOU = 0.3
 VERIFY_SCORE = 0.9
 #: Faces whose dlib-like box is smaller than this fraction of ``min_face`` are dropped.
 MIN_FACE_SLACK = 0.6
+#: O-net's points put pixel centres at +0.5 (a mirror-symmetry check on LFW: bench/lfw_alignment.py --check);
+#: this brings them to the engine's convention (centres at integers).
+ONET_POINT_SHIFT = np.float32(-0.5)
 
 # dlib-like box from BlazeFace's output, fitted by least squares (ridge 1e-3) on 181 faces of the
 # labelled photos that dlib's HOG detector (upsample 1) also finds; ``bench/detectors.py --calibrate``
@@ -208,14 +211,16 @@ class FaceDetector:
     def _verify(self, image: RGBImage | Image.Image, cand: RawDetections) -> list[Detection]:
         if not len(cand):
             return []
-        verified, _, _ = self._onet(image if isinstance(image, Image.Image) else Image.fromarray(image), cand.boxes)
+        pil = image if isinstance(image, Image.Image) else Image.fromarray(image)
+        verified, _, points = self._onet(pil, cand.boxes)
+        points = points + ONET_POINT_SHIFT
         boxes = dlib_boxes(cand.boxes, cand.keypoints)
         found: list[Detection] = []
         for i in np.argsort(-cand.scores):
             if verified[i] < VERIFY_SCORE or boxes[i, 2] < MIN_FACE_SLACK * self.min_face:
                 continue
             left, top, w, h = (float(v) for v in boxes[i])
-            found.append(Detection(Box(left, top, w, h), float(cand.scores[i]), cand.keypoints[i].copy()))
+            found.append(Detection(Box(left, top, w, h), float(cand.scores[i]), cand.keypoints[i].copy(), points[i]))
         return found
 
     def detect(self, image: RGBImage, *, largest_only: bool = False) -> list[Detection]:

@@ -15,6 +15,7 @@ call from several threads at once (the ONNX sessions are thread-safe and release
 from __future__ import annotations
 
 import os
+import threading
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
@@ -23,10 +24,8 @@ from pathlib import Path
 import numpy as np
 
 from faceprint.engine._blazeface import RawDetections
-from faceprint.engine.align import extract_chip
 from faceprint.engine.attributes import FaceAnalyzer
 from faceprint.engine.detection import FaceDetector
-from faceprint.engine.embed import Embedder
 from faceprint.engine.geometry import (
     Affine,
     box_back,
@@ -42,10 +41,12 @@ from faceprint.engine.image import DecodedImage, decode_image
 from faceprint.engine.landmarks import ShapePredictor
 from faceprint.engine.models import ModelStore
 from faceprint.engine.quality import assess_quality
-from faceprint.engine.similarity import MODEL_VERSION, score_from_similarity, similarity
+from faceprint.engine.recognizers import PackSpec, Recognizer, load_packs, open_recognizer
+from faceprint.engine.recognizers.packs import resolve_pack
+from faceprint.engine.similarity import similarity
 from faceprint.engine.tilt import find_tilted
-from faceprint.engine.types import Angle, Box, Detection, Face, RGBImage
-from faceprint.errors import FaceprintError, InternalError, NoFace
+from faceprint.engine.types import Angle, Box, Detection, Face, FloatArray, RGBImage
+from faceprint.errors import BadFeatureVersion, FaceprintError, InternalError, NoFace
 from faceprint.settings import Settings
 
 __all__ = ["Comparison", "Engine", "ImageFaces", "ImageInput", "QualityReport"]
@@ -71,11 +72,13 @@ class ImageFaces:
 
 @dataclass(slots=True)
 class Comparison:
-    #: 0..1, higher = more similar (see faceprint.engine.similarity).
+    #: 0..1, higher = more similar: the pack's calibrated score (see faceprint.engine.recognizers.packs).
     score: float
     one_face: Face
     another_face: Face
     timings: dict[str, float] = field(default_factory=dict)
+    #: The recogniser pack that made the descriptors.
+    pack: str = ""
 
 
 @dataclass(slots=True)
@@ -109,13 +112,6 @@ class _Found:
     back: Affine | None = None
 
 
-def _chip(upright: RGBImage, face: Face) -> RGBImage:
-    """The 150x150 descriptor chip of a face whose landmarks are known."""
-    if face.points5 is None:
-        raise InternalError("A face reached the descriptor without landmarks.")
-    return extract_chip(upright, face.points5)
-
-
 def _ms(t0: float) -> float:
     return (time.perf_counter() - t0) * 1000.0
 
@@ -132,17 +128,25 @@ class Engine:
         max_image_bytes: int = 8 * 1024 * 1024,
         max_image_pixels: int = 50_000_000,
         auto_rotate: bool = True,
+        recognizer: str = "",
     ) -> None:
+        """``recognizer``: the default recogniser pack's name (empty: the first shipped pack marked default)."""
         threads = threads or (os.cpu_count() or 1)
         store = ModelStore(model_dir)
-        self.model_version = MODEL_VERSION
+        self.model_dir = Path(model_dir)
+        self.threads = threads
+        #: Every recogniser pack known (shipped and the user's), by name.
+        self.packs: dict[str, PackSpec] = load_packs(self.model_dir)
+        self.default_pack = resolve_pack(self.packs, recognizer).name
+        self._recognizers: dict[str, Recognizer] = {}
+        self._recognizers_lock = threading.Lock()
         self.max_image_bytes = max_image_bytes
         self.max_image_pixels = max_image_pixels
         self.auto_rotate = auto_rotate
         self.detector = FaceDetector(model_dir, min_face=min_face, threads=1)
         self.landmarks = ShapePredictor(store.path("shape_predictor_5_face_landmarks.dat"))
-        self.embedder = Embedder(store.path("dlib_face_recognition_resnet_model_v1.onnx"), threads=threads)
         self.analyzer = FaceAnalyzer(model_dir, threads=1)
+        self.models_of(self.default_pack)  # a missing default model stops start-up, naming the file
 
     @classmethod
     def from_settings(cls, settings: Settings) -> Engine:
@@ -152,7 +156,38 @@ class Engine:
             min_face=settings.min_face,
             max_image_bytes=settings.max_image_bytes,
             max_image_pixels=settings.max_image_pixels,
+            recognizer=settings.recognizer,
         )
+
+    def close(self) -> None:
+        """Nothing to release: the models go with the object (here for :class:`FaceEngine`)."""
+
+    # -- recognisers ---------------------------------------------------------------------------
+    def models_of(self, pack: str) -> list[str]:
+        """The packs whose networks run for ``pack``: itself, or a fusion pack's members. BadFeatureVersion for
+        an unknown pack; loads them (so a missing file fails here, naming it)."""
+        spec = self.packs.get(pack)
+        if spec is None:
+            raise BadFeatureVersion(f"No recogniser pack named {pack!r} on this server.")
+        names = list(spec.members) or [pack]
+        for name in names:
+            self.recognizer(name)
+        return names
+
+    def recognizer(self, pack: str) -> Recognizer:
+        """The loaded recogniser of ``pack`` (loaded on first use); BadFeatureVersion for an unknown pack (and
+        for a fusion pack, which has no network of its own: see :meth:`models_of`)."""
+        rec = self._recognizers.get(pack)
+        if rec is not None:
+            return rec
+        spec = self.packs.get(pack)
+        if spec is None or spec.members:
+            raise BadFeatureVersion(f"No recogniser pack named {pack!r} on this server.")
+        with self._recognizers_lock:
+            rec = self._recognizers.get(pack)
+            if rec is None:
+                rec = self._recognizers[pack] = open_recognizer(spec, self.model_dir, self.threads)
+        return rec
 
     # -- intake --------------------------------------------------------------------------------
     def decode(self, data: str | bytes) -> RGBImage:
@@ -194,7 +229,8 @@ class Engine:
             dets = [max(dets, key=lambda d: d.box.area)]  # landmarks for the one face that is used
         t0 = time.perf_counter()
         for d in dets:
-            face = Face(box=d.box, score=float(d.score), keypoints=d.keypoints, rotation=rotation)
+            face = Face(box=d.box, score=float(d.score), keypoints=d.keypoints, rotation=rotation,
+                        align5=d.points5)
             face.points5 = self.landmarks.predict(upright, d.box)
             found.faces.append(face)
         timings["landmarks"] = _ms(t0)
@@ -249,22 +285,50 @@ class Engine:
             box=self._displayed_box(found, face.box),
             points5=pts(face.points5),
             keypoints=pts(face.keypoints),
+            align5=pts(face.align5),
+            embeddings=dict(face.embeddings),
             angle=angle,
             attributes=dict(face.attributes),
             timings=dict(face.timings),
         )
 
-    def _describe(self, pairs: Sequence[tuple[RGBImage, Face]]) -> float:
-        """Descriptors of the faces (each with its upright image) in one batch; returns the ms spent."""
+    def align_points(self, upright: RGBImage, face: Face) -> FloatArray:
+        """The five points ``arcface``-family recognisers align with (see ``Face.align5``): the detector's
+        O-net points, which every verified face has."""
+        if face.align5 is None:
+            raise InternalError("A face reached the descriptor without its five alignment points.")
+        return face.align5
+
+    def _describe(self, pairs: Sequence[tuple[RGBImage, Face]], packs: Sequence[str] | None) -> float:
+        """Descriptors of the faces (each with its upright image) by each of ``packs`` (None: the default),
+        one batch per pack; ``Face.embedding`` is the first pack's. Returns the ms spent."""
         t0 = time.perf_counter()
-        vectors = self.embedder.embed(np.stack([_chip(upright, f) for upright, f in pairs]))
-        for (_, f), v in zip(pairs, vectors, strict=True):
-            f.embedding = v
+        names = list(dict.fromkeys(packs or [self.default_pack]))
+        # every network once, whichever packs (fusion packs included) asked for it; unknown packs fail first
+        nets = list(dict.fromkeys(m for name in names for m in self.models_of(name)))
+        recs = [self.recognizer(name) for name in nets]
+        if any(r.spec.alignment.method == "similarity5" for r in recs):
+            for upright, f in pairs:
+                if f.align5 is None:
+                    f.align5 = self.align_points(upright, f)
+        for name, rec in zip(nets, recs, strict=True):
+            vectors = rec.embed(np.stack([rec.chip(upright, f) for upright, f in pairs]))
+            for (_, f), v in zip(pairs, vectors, strict=True):
+                f.embeddings[name] = v
+        for _, f in pairs:
+            for name in names:
+                members = self.packs[name].members
+                if members:  # unit vectors scaled by sqrt(weight): the cosine is the weighted mean of theirs
+                    f.embeddings[name] = np.concatenate(
+                        [np.float32(np.sqrt(w)) * f.embeddings[m] for m, w in members.items()]).astype(np.float32)
+            f.embedding = f.embeddings[names[0]]
         return _ms(t0)
 
-    def _embed(self, upright: RGBImage, faces: Sequence[Face], timings: dict[str, float]) -> None:
+    def _embed(
+        self, upright: RGBImage, faces: Sequence[Face], timings: dict[str, float], packs: Sequence[str] | None
+    ) -> None:
         if faces:
-            timings["embed"] = timings.get("embed", 0.0) + self._describe([(upright, f) for f in faces])
+            timings["embed"] = timings.get("embed", 0.0) + self._describe([(upright, f) for f in faces], packs)
 
     def _annotate(self, upright: RGBImage, faces: list[Face], timings: dict[str, float]) -> None:
         if not faces:
@@ -286,16 +350,18 @@ class Engine:
         *,
         embed: bool = False,
         attributes: bool = True,
+        packs: Sequence[str] | None = None,
     ) -> ImageFaces:
         """Every face of at least ``min_face`` pixels (overlapping ``rectangle`` when given), largest
         first. When no upright face is found, the photo is turned by the angle of any tilted face BlazeFace
         sees (faces leaning by 10-60 degrees), then by 90, 180 and 270 degrees; the faces are reported in
-        the displayed photo all the same (a tilted face's box: its size, centred on the face)."""
+        the displayed photo all the same (a tilted face's box: its size, centred on the face). ``embed``: with
+        the descriptors of ``packs`` (None: the default recogniser)."""
         timings: dict[str, float] = {}
         found = self._find(self._pixels(image, timings), rectangle, timings)
         found.faces.sort(key=lambda f: f.box.area, reverse=True)
         if embed:
-            self._embed(found.upright, found.faces, timings)
+            self._embed(found.upright, found.faces, timings, packs)
         if attributes:
             self._annotate(found.upright, found.faces, timings)
         return self._result(found, found.faces)
@@ -311,20 +377,26 @@ class Engine:
         return found, face
 
     def largest_face(
-        self, image: ImageInput, rectangle: Box | None = None, *, embed: bool = True, attributes: bool = True
+        self, image: ImageInput, rectangle: Box | None = None, *, embed: bool = True, attributes: bool = True,
+        packs: Sequence[str] | None = None,
     ) -> tuple[Face, ImageFaces]:
-        """The largest face (inside ``rectangle`` when given), with its descriptor; raises NoFace."""
+        """The largest face (inside ``rectangle`` when given), with its descriptors by each of ``packs`` (None:
+        the default recogniser); raises NoFace, BadFeatureVersion."""
         found, face = self._largest(image, rectangle, attributes)
         if embed:
-            self._embed(found.upright, [face], found.timings)
+            self._embed(found.upright, [face], found.timings, packs)
         result = self._result(found, [face])
         return result.faces[0], result
 
     def embed_many(
-        self, images: Sequence[tuple[ImageInput, Box | None]], *, attributes: bool = True
+        self, images: Sequence[tuple[ImageInput, Box | None]], *, attributes: bool = True,
+        packs: Sequence[str] | None = None,
     ) -> list[tuple[Face, ImageFaces] | FaceprintError]:
-        """The largest face of each image with its descriptor, the descriptors computed in one batch.
-        An image that fails (bad data, no face) yields its error in its slot."""
+        """The largest face of each image with its descriptors by ``packs`` (None: the default recogniser),
+        computed in one batch per pack. An image that fails (bad data, no face) yields its error in its
+        slot; an unknown pack raises BadFeatureVersion for the whole call."""
+        for name in packs or []:
+            self.models_of(name)
         staged: list[tuple[_Found, Face] | FaceprintError] = []
         for image, rect in images:
             try:
@@ -333,7 +405,7 @@ class Engine:
                 staged.append(e)
         ok = [s for s in staged if not isinstance(s, FaceprintError)]
         if ok:
-            per_face = self._describe([(found.upright, face) for found, face in ok]) / len(ok)
+            per_face = self._describe([(found.upright, face) for found, face in ok], packs) / len(ok)
             for found, _ in ok:
                 found.timings["embed"] = per_face
         out: list[tuple[Face, ImageFaces] | FaceprintError] = []
@@ -348,22 +420,25 @@ class Engine:
 
     # -- 1:1 and quality -----------------------------------------------------------------------
     def compare(
-        self, a: ImageInput, b: ImageInput, rect_a: Box | None = None, rect_b: Box | None = None
+        self, a: ImageInput, b: ImageInput, rect_a: Box | None = None, rect_b: Box | None = None,
+        pack: str | None = None,
     ) -> Comparison:
-        """The similarity score (0..1) of the largest faces of two images; raises NoFace."""
+        """The similarity score (0..1, the pack's calibrated map) of the largest faces of two images by
+        ``pack`` (None: the default recogniser); raises NoFace."""
         t0 = time.perf_counter()
+        name = pack or self.default_pack
         pair: list[tuple[Face, ImageFaces]] = []
-        for item in self.embed_many([(a, rect_a), (b, rect_b)]):
+        for item in self.embed_many([(a, rect_a), (b, rect_b)], packs=[name]):
             if isinstance(item, FaceprintError):
                 raise item
             pair.append(item)
         (fa, ra), (fb, rb) = pair
         if fa.embedding is None or fb.embedding is None:
             raise NoFace()
-        score = score_from_similarity(similarity(fa.embedding, fb.embedding))
+        score = self.packs[name].score_map.score(similarity(fa.embedding, fb.embedding))
         timings = {"one": ra.timings.get("total", 0.0), "another": rb.timings.get("total", 0.0),
                    "total": _ms(t0)}
-        return Comparison(score, fa, fb, timings)
+        return Comparison(score, fa, fb, timings, name)
 
     def quality(self, image: ImageInput, rectangle: Box | None = None) -> QualityReport:
         """The quality check of the largest face; raises NoFace."""

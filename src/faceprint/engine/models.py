@@ -14,6 +14,7 @@ Serving never downloads: :class:`ModelStore` only reads the cache, and a missing
 from __future__ import annotations
 
 import hashlib
+import importlib
 import json
 import logging
 import os
@@ -131,13 +132,18 @@ def _install(tmp: Path, final: Path, expected: str | None) -> None:
     os.replace(tmp, final)
 
 
-def _build_derived(entry: ModelEntry, model_dir: Path) -> None:
-    from faceprint.engine import dlib_onnx  # the converter needs the `onnx` package: import it only here
+#: The functions ``(source, destination)`` that build derived files; imported only when used (they need the
+#: ``onnx`` package).
+_BUILDERS = ("faceprint.engine.dlib_onnx.convert_resnet", "faceprint.engine.recognizers.sface_graph.optimise")
 
-    if entry.builder != "faceprint.engine.dlib_onnx.convert_resnet" or entry.derived_from is None:
+
+def _build_derived(entry: ModelEntry, model_dir: Path) -> None:
+    if entry.builder not in _BUILDERS or entry.derived_from is None:
         raise ModelMissing(f"No builder known for {entry.file}")
+    module, _, func = entry.builder.rpartition(".")
+    build = getattr(importlib.import_module(module), func)
     tmp = model_dir / f".{entry.file}.tmp"
-    dlib_onnx.convert_resnet(model_dir / entry.derived_from, tmp)
+    build(model_dir / entry.derived_from, tmp)
     _install(tmp, model_dir / entry.file, entry.sha256)
 
 

@@ -26,7 +26,8 @@ from typing import Any
 
 from faceprint.engine.engine import Comparison, Engine, ImageFaces, ImageInput, QualityReport
 from faceprint.engine.models import ModelStore, load_manifest
-from faceprint.engine.similarity import MODEL_VERSION
+from faceprint.engine.recognizers import PackSpec, load_packs, pack_file
+from faceprint.engine.recognizers.packs import resolve_pack
 from faceprint.engine.types import Box, Face
 from faceprint.errors import FaceprintError, InternalError, ModelMissing
 from faceprint.settings import Settings
@@ -46,11 +47,12 @@ def _exit_with_parent(parent: int) -> None:
     os._exit(0)
 
 
-def _start_worker(model_dir: str, min_face: int, max_image_bytes: int, max_image_pixels: int) -> None:
+def _start_worker(model_dir: str, min_face: int, max_image_bytes: int, max_image_pixels: int,
+                  recognizer: str) -> None:
     global _ENGINE
     threading.Thread(target=_exit_with_parent, args=(os.getppid(),), daemon=True).start()
     _ENGINE = Engine(Path(model_dir), threads=1, min_face=min_face, max_image_bytes=max_image_bytes,
-                     max_image_pixels=max_image_pixels)
+                     max_image_pixels=max_image_pixels, recognizer=recognizer)
 
 
 def _call(method: str, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
@@ -76,10 +78,14 @@ class EngineProcesses:
         store = ModelStore(settings.model_dir)
         for entry in load_manifest():  # a missing or truncated file is named here, not in a broken pool
             store.path(entry.file)
-        self.model_version = MODEL_VERSION
+        self.packs: dict[str, PackSpec] = load_packs(settings.model_dir)
+        self.default_pack = resolve_pack(self.packs, settings.recognizer).name
+        default = self.packs[self.default_pack]
+        for name in default.members or [default.name]:
+            pack_file(self.packs[name], settings.model_dir)
         self.processes = processes
         self._args = (str(settings.model_dir), settings.min_face, settings.max_image_bytes,
-                      settings.max_image_pixels)
+                      settings.max_image_pixels, settings.recognizer)
         self._lock = threading.Lock()
         self._pool = self._start()
 
@@ -112,25 +118,26 @@ class EngineProcesses:
 
     # -- the Engine's calls ----------------------------------------------------------------------
     def detect(self, image: ImageInput, rectangle: Box | None = None, *, embed: bool = False,
-               attributes: bool = True) -> ImageFaces:
-        result: ImageFaces = self._run("detect", image, rectangle, embed=embed, attributes=attributes)
+               attributes: bool = True, packs: Sequence[str] | None = None) -> ImageFaces:
+        result: ImageFaces = self._run("detect", image, rectangle, embed=embed, attributes=attributes,
+                                       packs=packs)
         return result
 
     def largest_face(self, image: ImageInput, rectangle: Box | None = None, *, embed: bool = True,
-                     attributes: bool = True) -> tuple[Face, ImageFaces]:
+                     attributes: bool = True, packs: Sequence[str] | None = None) -> tuple[Face, ImageFaces]:
         result: tuple[Face, ImageFaces] = self._run("largest_face", image, rectangle, embed=embed,
-                                                    attributes=attributes)
+                                                    attributes=attributes, packs=packs)
         return result
 
-    def embed_many(self, images: Sequence[tuple[ImageInput, Box | None]], *,
-                   attributes: bool = True) -> list[tuple[Face, ImageFaces] | FaceprintError]:
+    def embed_many(self, images: Sequence[tuple[ImageInput, Box | None]], *, attributes: bool = True,
+                   packs: Sequence[str] | None = None) -> list[tuple[Face, ImageFaces] | FaceprintError]:
         result: list[tuple[Face, ImageFaces] | FaceprintError] = self._run("embed_many", list(images),
-                                                                          attributes=attributes)
+                                                                          attributes=attributes, packs=packs)
         return result
 
     def compare(self, a: ImageInput, b: ImageInput, rect_a: Box | None = None,
-                rect_b: Box | None = None) -> Comparison:
-        result: Comparison = self._run("compare", a, b, rect_a, rect_b)
+                rect_b: Box | None = None, pack: str | None = None) -> Comparison:
+        result: Comparison = self._run("compare", a, b, rect_a, rect_b, pack=pack)
         return result
 
     def quality(self, image: ImageInput, rectangle: Box | None = None) -> QualityReport:

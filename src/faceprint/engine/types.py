@@ -86,6 +86,8 @@ class Detection(NamedTuple):
     score: float
     #: Detector keypoints, ``(K, 2)`` float32, or None.
     keypoints: FloatArray | None = None
+    #: The verifier's five points (eye centres, nose tip, mouth corners, image-left first), ``(5, 2)``, or None.
+    points5: FloatArray | None = None
 
 
 class Detector(Protocol):
@@ -107,8 +109,13 @@ class Face:
     points5: FloatArray | None = None
     #: Detector keypoints in displayed-image pixels, if the detector gives any.
     keypoints: FloatArray | None = None
-    #: The L2-normalised 128-D descriptor.
+    #: The L2-normalised descriptor of the first recogniser pack asked for (the default pack unless told).
     embedding: FloatArray | None = None
+    #: Every descriptor computed for this face, by recogniser pack name.
+    embeddings: dict[str, FloatArray] = field(default_factory=dict)
+    #: The five points recognisers of the ``arcface`` family align with, ``(5, 2)``: the eye centre on the
+    #: image's left, the other eye centre, the nose tip, the mouth corner on the image's left, the other one.
+    align5: FloatArray | None = None
     #: Head pose.
     angle: Angle | None = None
     #: The guide's attributes (keys and enum spellings of the Mercury guide) and extra confidences.
