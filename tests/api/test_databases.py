@@ -37,7 +37,7 @@ def test_database_lifecycle(api: Signed) -> None:
     assert HEX32.fullmatch(db.pop("trace_id"))
     db_id = db["db_id"]
     assert db == {"db_id": db_id, "name": "foo", "description": "Sample feature database.",
-                  "object_type": "OBJECT_FACE", "feature_version": 1, "max_size": 1000, "size": 0}
+                  "object_type": "OBJECT_FACE", "feature_version": 2, "max_size": 1000, "size": 0}
     listed = api.get("/databases").json()
     assert listed["databases"] == [db_id] and HEX32.fullmatch(listed["trace_id"])
     got = api.get(f"/databases/{db_id}").json()

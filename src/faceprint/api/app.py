@@ -29,8 +29,7 @@ from faceprint.settings import Settings
 from faceprint.storage.base import FeatureStore
 
 if TYPE_CHECKING:
-    from faceprint.engine.engine import Engine
-    from faceprint.engine.processes import EngineProcesses
+    from faceprint.engine.protocol import FaceEngine
 
 __all__ = ["create_app"]
 
@@ -58,7 +57,7 @@ def _key_lookup(store: FeatureStore, box: SecretBox) -> SecretLookup:
     return lookup
 
 
-def _load_engine(settings: Settings) -> Engine | EngineProcesses | None:
+def _load_engine(settings: Settings) -> FaceEngine | None:
     if not settings.model_dir.is_dir():
         log.error("face engine not loaded: no model folder %s (run `faceprint models pull`)", settings.model_dir)
         return None
@@ -78,7 +77,7 @@ def _load_engine(settings: Settings) -> Engine | EngineProcesses | None:
 
 
 def create_app(
-    settings: Settings, engine: Engine | EngineProcesses | None = None, store: FeatureStore | None = None,
+    settings: Settings, engine: FaceEngine | None = None, store: FeatureStore | None = None,
     *, owned: bool = False,
 ) -> FastAPI:
     """The Mercury Cloud face OpenAPI v1.5.0 over ``engine`` and ``store``.
@@ -110,7 +109,7 @@ def create_app(
             yield
         finally:
             pool.shutdown(wait=True, cancel_futures=True)
-            if owns_engine and engine is not None and hasattr(engine, "close"):
+            if owns_engine and engine is not None:
                 engine.close()
             if owns_store:
                 the_store.close()
@@ -147,7 +146,7 @@ def _ops_routes(app: FastAPI, ctx: Context) -> None:
     @app.get("/readyz", tags=["ops"], summary="Readiness: models loaded and store open (no signature)")
     async def readyz(request: Request) -> Response:
         problems: list[str] = []
-        if ctx.service._engine is None:
+        if not ctx.service.ready:
             problems.append("models not loaded")
         try:
             await anyio.to_thread.run_sync(ctx.service.store.list_apps)

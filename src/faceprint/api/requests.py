@@ -152,6 +152,19 @@ class CreateDatabaseRequest(_In):
             raise domain_error(fpe.BadMaxSize.internal_code, "max_size must be a positive integer")
         return v
 
+    feature_version: int | None = Field(
+        None, description="Faceprint extension: the recogniser pack of the database's features, by its "
+        "feature_version (GET info lists them); omitted: the server's default (SFace, 2). Fixed for the "
+        "database's life.", ge=1, strict=True,
+    )
+
+    @field_validator("feature_version", mode="before")
+    @classmethod
+    def _feature_version(cls, v: Any) -> Any:
+        if v is not None and (isinstance(v, bool) or not isinstance(v, int) or v < 1):
+            raise domain_error(fpe.BadFeatureVersion.internal_code, "feature_version must be a positive integer")
+        return v
+
 
 def _check_key(v: str) -> str:
     if v and not KEY_RE.fullmatch(v):

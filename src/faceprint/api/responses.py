@@ -196,7 +196,7 @@ class QualityResponse(BaseModel):
 class DatabaseResponse(BaseModel):
     model_config = _ex({"trace_id": TRACE, "db_id": "91309912-cbcf-4985-be08-552363ed6000",
                         "name": "Sample-db", "description": "Sample feature database.",
-                        "object_type": "OBJECT_FACE", "feature_version": 1, "max_size": 1000, "size": 0})
+                        "object_type": "OBJECT_FACE", "feature_version": 2, "max_size": 1000, "size": 0})
     trace_id: str
     db_id: str
     name: str
@@ -275,19 +275,42 @@ class SearchResponse(BaseModel):
     face: FaceOut
 
 
+class FarThreshold(BaseModel):
+    far: float = Field(description="False-accept rate.")
+    score: float = Field(description="The score at which the pack reaches that rate (use it as min_score).")
+
+
+class RecognizerInfo(BaseModel):
+    """A recogniser pack (Faceprint extension)."""
+
+    name: str
+    feature_version: int = Field(description="What a database made with this pack shows as feature_version.")
+    model_version: str = Field(description="Pack and score calibration recorded by a database created now.")
+    dim: int = Field(description="Descriptor dimension.")
+    default: bool = Field(description="Whether new databases and compare use this pack.")
+    shipped: bool = Field(description="False for a pack added with `faceprint models add`.")
+    licence: str
+    calibration: int = Field(description="The pack's current score calibration (0: none, score = (1 + cos) / 2).")
+    thresholds: list[FarThreshold] = Field(
+        description="Score thresholds per false-accept rate; the same numbers for every calibrated pack."
+    )
+
+
 class InfoResponse(BaseModel):
     """Get System Info."""
 
     model_config = _ex({"trace_id": TRACE, "version": "1.5.0", "server": "faceprint", "server_version": "0.1.0",
-                        "model_version": "dlib-resnet-v1", "feature_version": 1, "app_id":
+                        "model_version": "sface-2021dec:c1", "feature_version": 2, "recognizers": [],
+                        "app_id":
                         "abc1a8a7-038f-4f9a-b98a-5b602978b135", "quota": 100000, "quota_used": 1000,
                         "databases": 1})
     trace_id: str
     version: str = Field(description="The Mercury Cloud OpenAPI version served.")
     server: str
     server_version: str
-    model_version: str
-    feature_version: int
+    model_version: str = Field(description="The default recogniser pack and its calibration.")
+    feature_version: int = Field(description="The default recogniser's feature_version (of new databases).")
+    recognizers: list[RecognizerInfo] = Field(description="Faceprint extension: every recogniser pack.")
     app_id: str
     quota: int = Field(description="Feature ids the app may reserve (sum of its databases' max_size).")
     quota_used: int

@@ -28,8 +28,7 @@ from faceprint.api.responses import (
     UpdateExtraInfoResponse,
 )
 from faceprint.api.routes_images import ERRORS
-from faceprint.api.wire import box_of, database_json, face_json, feature_json, status_json
-from faceprint.service import feature_version
+from faceprint.api.wire import box_of, database_json, face_json, feature_json, recognizer_json, status_json
 
 __all__ = ["MERCURY_API_VERSION", "router"]
 
@@ -56,8 +55,9 @@ async def create_database(
     less left) and cannot be changed later."""
     if body.max_size is None:
         raise fpe.BadMaxSize()
-    db = await ctx.db(ctx.service.create_database, app_id, body.name, body.description, body.max_size)
-    return {"trace_id": trace_id, **database_json(db)}
+    db = await ctx.db(ctx.service.create_database, app_id, body.name, body.description, body.max_size,
+                      body.feature_version)
+    return {"trace_id": trace_id, **database_json(db, ctx.service.feature_version(db.model_version))}
 
 
 @router.get("/databases", response_model=ListDatabasesResponse, tags=["databases"],
@@ -97,7 +97,7 @@ async def search(body: SearchRequest, ctx: Ctx, app_id: AppId, trace_id: TraceId
             summary="Get a feature database")
 async def get_database(ctx: Ctx, app_id: AppId, trace_id: TraceId, db_id: str = DbId) -> dict[str, Any]:
     db = await ctx.db(ctx.service.store.get_database, app_id, db_id)
-    return {"trace_id": trace_id, **database_json(db)}
+    return {"trace_id": trace_id, **database_json(db, ctx.service.feature_version(db.model_version))}
 
 
 @router.delete("/databases/{db_id}", response_model=TraceOnly, tags=["databases"], responses=_NOT_FOUND,
@@ -117,16 +117,17 @@ async def add_features(
     database full) has an empty feature_id. Unknown db_id: 404 for the whole request, nothing added."""
     ctx.service.check_image_count(len(body.images))
     items = [((it.image.data, box_of(it.image.rectangle)), it.key, it.extra_info) for it in body.images]
-    await ctx.db(ctx.service.store.get_database, app_id, db_id)  # 404 before any inference
+    db = await ctx.db(ctx.service.store.get_database, app_id, db_id)  # 404 before any inference
+    ctx.service.pack_of(db.model_version)  # and a recogniser this server lacks fails before it too
     # split the images over the inference pool so one request uses every core
     n_chunks = min(len(items), ctx.workers)
     chunks = [[img for img, _, _ in items[i::n_chunks]] for i in range(n_chunks)]
     with ctx.admit(len(items)):
-        parts = await asyncio.gather(*(ctx.infer(ctx.service.embed_images, c) for c in chunks))
+        parts = await asyncio.gather(*(ctx.infer(ctx.service.embed_images, c, db.model_version) for c in chunks))
     embedded: list[Any] = [None] * len(items)
     for i, part in enumerate(parts):
         embedded[i::n_chunks] = part
-    added = await ctx.db(ctx.service.store_features, app_id, db_id, items, embedded)
+    added = await ctx.db(ctx.service.store_features, app_id, db, items, embedded)
     results: list[dict[str, Any]] = []
     features: list[dict[str, Any]] = []
     n = 0
@@ -172,12 +173,16 @@ async def update_extra_info(
 
 @router.get("/info", response_model=InfoResponse, tags=["system"], summary="Get system info")
 async def info(ctx: Ctx, app_id: AppId, trace_id: TraceId) -> dict[str, Any]:
-    """The API version served, the descriptor model, and the app's quota."""
+    """The API version served, the default recogniser (of new databases and compare), every recogniser pack
+    with its score thresholds per false-accept rate, and the app's quota."""
     app = await ctx.db(ctx.service.store.get_app, app_id)
     dbs = await ctx.db(ctx.service.store.list_databases, app_id)
-    mv = ctx.service.model_version
+    default = ctx.service.default_pack
     return {
         "trace_id": trace_id, "version": MERCURY_API_VERSION, "server": "faceprint",
-        "server_version": server_version, "model_version": mv, "feature_version": feature_version(mv),
+        "server_version": server_version, "model_version": default.model_version,
+        "feature_version": default.feature_version, "recognizers": [
+            recognizer_json(spec, spec.name == default.name) for spec in ctx.service.packs.values()
+        ],
         "app_id": app_id, "quota": app.quota, "quota_used": sum(d.max_size for d in dbs), "databases": len(dbs),
     }

@@ -5,15 +5,17 @@ from __future__ import annotations
 import math
 from typing import TYPE_CHECKING, Any
 
+from faceprint.engine.recognizers.packs import FAR_SCORES, PackSpec
 from faceprint.engine.types import Box, Face
 from faceprint.errors import FaceprintError
-from faceprint.service import feature_version
 from faceprint.storage.base import Database, Feature
 
 if TYPE_CHECKING:
     from faceprint.engine.engine import QualityReport
 
-__all__ = ["OK", "box_of", "database_json", "face_json", "feature_json", "quality_json", "rectangle_json"]
+__all__ = [
+    "OK", "box_of", "database_json", "face_json", "feature_json", "quality_json", "recognizer_json", "rectangle_json",
+]
 
 #: The per-item success status.
 OK: dict[str, Any] = {"code": 0, "message": "Success.", "internal_code": 0}
@@ -78,10 +80,22 @@ def quality_json(q: QualityReport) -> dict[str, Any]:
     }
 
 
-def database_json(db: Database) -> dict[str, Any]:
+def database_json(db: Database, feature_version: int) -> dict[str, Any]:
+    """``feature_version``: the integer of the database's recogniser pack (``FaceService.feature_version``)."""
     return {
         "db_id": db.db_id, "name": db.name, "description": db.description, "object_type": "OBJECT_FACE",
-        "feature_version": feature_version(db.model_version), "max_size": db.max_size, "size": db.size,
+        "feature_version": feature_version, "max_size": db.max_size, "size": db.size,
+    }
+
+
+def recognizer_json(spec: PackSpec, default: bool) -> dict[str, Any]:
+    """A recogniser pack as GET info lists it: its current calibration's score per false-accept rate."""
+    return {
+        "name": spec.name, "feature_version": spec.feature_version, "model_version": spec.model_version,
+        "dim": spec.dim, "default": default, "shipped": spec.shipped, "licence": spec.licence,
+        "calibration": spec.calibration,
+        # an uncalibrated pack (a user's, before `faceprint models calibrate`) has no such scores
+        "thresholds": [{"far": far, "score": score} for far, score in FAR_SCORES.items()] if spec.calibration else [],
     }
 
 

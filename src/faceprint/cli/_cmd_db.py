@@ -16,7 +16,7 @@ __all__ = ["register"]
 
 
 def _db_create(fp: Client, args: argparse.Namespace) -> int:
-    d = fp.create_database(args.name, args.max_size, args.description)
+    d = fp.create_database(args.name, args.max_size, args.description, args.feature_version)
     if args.json:
         emit_json(d.raw)
     else:
@@ -156,6 +156,9 @@ def register(sub: argparse._SubParsersAction[Any], common: argparse.ArgumentPars
     p.add_argument("--max-size", dest="max_size", type=int, default=1000,
                    help="most features it may hold, fixed for its lifetime (default 1000)")
     p.add_argument("--description", default="")
+    p.add_argument("--feature-version", dest="feature_version", type=int, default=None,
+                   help="its recogniser pack (Faceprint extension; `faceprint models list`): 1 dlib, 2 SFace; "
+                   "default: the server's")
     p.set_defaults(func=with_client(_db_create))
     p = db.add_parser("list", parents=[common], help="the app's databases")
     p.set_defaults(func=with_client(_db_list))

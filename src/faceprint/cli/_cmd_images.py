@@ -115,10 +115,14 @@ def _info(fp: Client, args: argparse.Namespace) -> int:
     if args.json:
         emit_json(i.raw)
     else:
-        rows = {"endpoint": fp.endpoint, "app_id": fp.app_id, **i.raw}
+        rows = {"endpoint": fp.endpoint, "app_id": fp.app_id, **{k: v for k, v in i.raw.items() if k != "recognizers"}}
         width = max(map(len, rows))
         for k, v in rows.items():
             emit(f"{k:<{width}}  {v}")
+        for r in i.recognizers:
+            at = ", ".join(f"FAR {far:g}: {score:g}" for far, score in r.thresholds.items()) or "not calibrated"
+            emit(f"{'recognizer':<{width}}  {r.name} (feature_version {r.feature_version}, {r.dim}-D"
+                 f"{', default' if r.default else ''}; {at})")
     return EXIT_OK
 
 

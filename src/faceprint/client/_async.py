@@ -109,9 +109,13 @@ class AsyncClient(ClientBase):
         """Quality check of the largest face (angle, sharpness, brightness, occlusion, ...)."""
         return await self._run(calls.quality(image, rectangle))
 
-    async def create_database(self, name: str, max_size: int, description: str = "") -> Database:
-        """A new feature database holding at most ``max_size`` features (fixed for its lifetime)."""
-        return await self._run(calls.create_database(name, max_size, description))
+    async def create_database(
+        self, name: str, max_size: int, description: str = "", feature_version: int | None = None
+    ) -> Database:
+        """A new feature database holding at most ``max_size`` features (fixed for its lifetime).
+        ``feature_version``: its recogniser pack (Faceprint extension; ``info().recognizers`` lists them;
+        None: the server's default)."""
+        return await self._run(calls.create_database(name, max_size, description, feature_version))
 
     async def list_databases(self) -> DatabaseList:
         """The app's db_ids."""

@@ -98,8 +98,10 @@ def quality(image: ImageInput, rectangle: RectangleInput | None) -> Call[Quality
     return Call("POST", "quality", {"image": image_object(image, rectangle)}, True, QualityResult.from_wire)
 
 
-def create_database(name: str, max_size: int, description: str) -> Call[Database]:
-    body = {"name": name, "max_size": max_size, "description": description}
+def create_database(name: str, max_size: int, description: str, feature_version: int | None = None) -> Call[Database]:
+    body: dict[str, Any] = {"name": name, "max_size": max_size, "description": description}
+    if feature_version is not None:  # a Faceprint extension: sent only when asked for
+        body["feature_version"] = feature_version
     return Call("POST", "databases", body, False, Database.from_wire)
 
 

@@ -28,6 +28,7 @@ __all__ = [
     "Point",
     "QualityFace",
     "QualityResult",
+    "RecognizerInfo",
     "Rectangle",
     "SearchBatch",
     "SearchHit",
@@ -375,12 +376,35 @@ class Ack:
 
 @dataclass(frozen=True, slots=True)
 class SystemInfo:
-    """The Get System Info answer: ``version`` of the API served; everything else in ``raw``."""
+    """The Get System Info answer: ``version`` of the API served, the recogniser packs (Faceprint; empty from
+    another server); everything else in ``raw``."""
 
     trace_id: str
     version: str
+    recognizers: list[RecognizerInfo] = field(default_factory=list)
     raw: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
 
     @classmethod
     def from_wire(cls, d: dict[str, Any]) -> SystemInfo:
-        return cls(_str(d.get("trace_id")), _str(d.get("version")), raw=d)
+        packs = d.get("recognizers")
+        recs = [RecognizerInfo.from_wire(r) for r in packs if isinstance(r, dict)] if isinstance(packs, list) else []
+        return cls(_str(d.get("trace_id")), _str(d.get("version")), recs, raw=d)
+
+
+@dataclass(frozen=True, slots=True)
+class RecognizerInfo:
+    """A recogniser pack of the server: the ``feature_version`` to create a database with, and its score
+    thresholds by false-accept rate (empty for an uncalibrated pack)."""
+
+    name: str
+    feature_version: int
+    dim: int
+    default: bool
+    thresholds: dict[float, float] = field(default_factory=dict)
+
+    @classmethod
+    def from_wire(cls, d: dict[str, Any]) -> RecognizerInfo:
+        th = d.get("thresholds")
+        pairs = [t for t in th if isinstance(t, dict)] if isinstance(th, list) else []
+        return cls(_str(d.get("name")), _int(d.get("feature_version")), _int(d.get("dim")), d.get("default") is True,
+                   {_float(t.get("far")): _float(t.get("score")) for t in pairs})

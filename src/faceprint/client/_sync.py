@@ -107,9 +107,13 @@ class Client(ClientBase):
         """Quality check of the largest face (angle, sharpness, brightness, occlusion, ...)."""
         return self._run(calls.quality(image, rectangle))
 
-    def create_database(self, name: str, max_size: int, description: str = "") -> Database:
-        """A new feature database holding at most ``max_size`` features (fixed for its lifetime)."""
-        return self._run(calls.create_database(name, max_size, description))
+    def create_database(
+        self, name: str, max_size: int, description: str = "", feature_version: int | None = None
+    ) -> Database:
+        """A new feature database holding at most ``max_size`` features (fixed for its lifetime).
+        ``feature_version``: its recogniser pack (Faceprint extension; ``info().recognizers`` lists them;
+        None: the server's default)."""
+        return self._run(calls.create_database(name, max_size, description, feature_version))
 
     def list_databases(self) -> DatabaseList:
         """The app's db_ids."""
