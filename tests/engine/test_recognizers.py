@@ -166,7 +166,7 @@ def user_entry(**over: object) -> dict[str, object]:
     graph inputs), standing in for an ArcFace a user holds a licence for."""
     entry: dict[str, object] = {
         "name": "my-arcface", "feature_version": 100, "family": "arcface", "licence": "my own licence",
-        "input_size": 112, "colour": "BGR", "layout": "NCHW", "mean": [0, 0, 0], "std": [1, 1, 1],
+        "input_size": 112, "colour": "RGB", "layout": "NCHW", "mean": [0, 0, 0], "std": [1, 1, 1],
         "alignment": {"method": "similarity5"}, "dim": 128,
     }
     entry.update(over)

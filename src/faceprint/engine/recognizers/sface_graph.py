@@ -1,10 +1,11 @@
 """Rewrite OpenCV's SFace recogniser (``face_recognition_sface_2021dec.onnx``) into a graph that is fast on CPU.
 
 The shipped graph (MXNet export, opset 11, MobileFaceNet-style: 27 Conv + BatchNormalization + PRelu blocks,
-then BatchNormalization, Dropout, Flatten, Gemm 50176->128, BatchNormalization) takes a ``1x3x112x112`` BGR
-float input in 0..255; it normalises inside itself (``Sub 127.5`` then ``Mul 1/128``), so callers pass raw
-pixels to both the shipped and the rewritten graph. Every change below is exact in real arithmetic; on
-float32 the outputs differ from the shipped graph's by rounding only (about 2e-6 relative).
+then BatchNormalization, Dropout, Flatten, Gemm 50176->128, BatchNormalization) takes a ``1x3x112x112`` RGB
+float input in 0..255 (OpenCV's FaceRecognizerSF swaps its BGR crop to RGB); it normalises inside itself
+(``Sub 127.5`` then ``Mul 1/128``), so callers pass raw pixels to both the shipped and the rewritten graph.
+Every change below is exact in real arithmetic; on float32 the outputs differ from the shipped graph's by
+rounding only (about 2e-6 relative).
 
 Changes, and why (times: onnxruntime 1.32 CPU, one intra-op thread, ORT_ENABLE_ALL, median ms per face at
 batch 1 on the development machine, where the shipped graph takes about 37 ms; see ``bench/sface_speed.py``):
