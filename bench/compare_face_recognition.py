@@ -6,8 +6,10 @@
 For each photo of labels.csv, decoded once (EXIF applied) and given to both as the same RGB array:
 face_recognition's default pipeline (HOG detector with one upsample, 5-point landmarks, ResNet descriptor,
 all faces) vs Faceprint's (detector, own 5-point landmarks, ONNX descriptor, all faces; attributes off,
-as face_recognition has none). Prints faces found (recall by the rules of bench/evaluate.py) and the
-time per image, side by side; also for a one-face 640x480 photo.
+as face_recognition has none; the default recogniser, SFace). Prints faces found (recall by the rules of
+bench/evaluate.py) and the time per image, side by side; also for a one-face 640x480 photo, where Faceprint
+runs once with each shipped recogniser (SFace, the fusion of SFace and dlib, and dlib's ResNet alone,
+face_recognition's own).
 """
 
 from __future__ import annotations
@@ -69,12 +71,16 @@ def main() -> int:
     src = "fr_obama.jpg" if "fr_obama.jpg" in names else labels[0]["file"]
     img = Image.open(args.faces / src).convert("RGB").resize((640, 480))
     arr = np.asarray(img)
-    engine.detect(arr, embed=True, attributes=False)
-    one_fp, one_fr = [], []
+    packs = ["sface-2021dec", "sface+dlib", "dlib-resnet-v1"]
+    for p in packs:
+        engine.detect(arr, embed=True, attributes=False, packs=[p])
+    one_fp: dict[str, list[float]] = {p: [] for p in packs}
+    one_fr = []
     for _ in range(args.repeat):
-        t0 = time.perf_counter()
-        engine.detect(arr, embed=True, attributes=False)
-        one_fp.append((time.perf_counter() - t0) * 1000)
+        for p in packs:
+            t0 = time.perf_counter()
+            engine.detect(arr, embed=True, attributes=False, packs=[p])
+            one_fp[p].append((time.perf_counter() - t0) * 1000)
         t0 = time.perf_counter()
         face_recognition.face_encodings(arr, face_recognition.face_locations(arr))
         one_fr.append((time.perf_counter() - t0) * 1000)
@@ -88,7 +94,9 @@ def main() -> int:
         print(f"{key:34s} {fmt(a):>18s} {fmt(b):>12s}")
     print(f"{'ms per image, p50 (set)':34s} {statistics.median(t_fr):18.1f} {statistics.median(t_fp):12.1f}")
     print(f"{'ms per image, mean (set)':34s} {statistics.mean(t_fr):18.1f} {statistics.mean(t_fp):12.1f}")
-    print(f"{'ms one-face 640x480, p50':34s} {statistics.median(one_fr):18.1f} {statistics.median(one_fp):12.1f}")
+    for p in packs:
+        print(f"{'ms one-face 640x480, p50, ' + p:34s} {statistics.median(one_fr):18.1f} "
+              f"{statistics.median(one_fp[p]):12.1f}")
     return 0
 
 

@@ -1,4 +1,5 @@
-"""Per-face time of the descriptor, landmarks and chip: dlib (dlib-bin) vs Faceprint, side by side, one process.
+"""Per-face time of the descriptors, landmarks and chips: dlib (dlib-bin) vs Faceprint, side by side, one process;
+then SFace as shipped vs the rewritten graph Faceprint runs (the default recogniser).
 
     .venv/bin/python bench/descriptor.py [--quick] [--faces DIR] [--model-dir DIR]
 
@@ -29,6 +30,8 @@ sys.path.insert(0, str(REPO / "src"))
 from faceprint.engine.align import extract_chip  # noqa: E402
 from faceprint.engine.embed import Embedder  # noqa: E402
 from faceprint.engine.landmarks import ShapePredictor  # noqa: E402
+from faceprint.engine.recognizers.arcface import ArcFaceRecognizer  # noqa: E402
+from faceprint.engine.recognizers.packs import load_packs  # noqa: E402
 from faceprint.engine.types import Box  # noqa: E402
 from faceprint.settings import Settings  # noqa: E402
 
@@ -137,7 +140,41 @@ def main() -> int:
     print(f"{'stage':>9} | {'dlib':>6} | {'Faceprint':>9}")
     print(f"{'landmarks':>9} | {lm_d:6.2f} | {lm_o:9.2f}")
     print(f"{'chip':>9} | {ch_d:6.2f} | {ch_o:9.2f}")
+    _sface(model_dir, images, reps_1, reps_8)
     return 0
+
+
+def _sface(model_dir: Path, images: list[np.ndarray], reps_1: int, reps_8: int) -> None:
+    """SFace: the model zoo's graph vs the rewritten one, on the same 112x112 chips (O-net points)."""
+    from faceprint.engine import Engine
+
+    spec = load_packs(model_dir)["sface-2021dec"]
+    shipped = model_dir / "face_recognition_sface_2021dec.onnx"
+    engine = Engine(model_dir, threads=1)
+    rec = engine.recognizer(spec.name)
+    faces = []
+    for img in images:
+        faces += [(img, f) for f in engine.detect(img, attributes=False).faces]
+    chips = np.stack([rec.chip(img, f) for img, f in faces])
+    batch8 = chips[np.arange(8) % len(chips)]
+    print()
+    print(f"SFace descriptor, ms per face (median), {len(faces)} faces; chips from the detector's O-net points")
+    print(f"{'threads':>7} | {'shipped b1':>10} {'shipped b8':>10} | {'fast b1':>7} {'fast b8':>7} | max |diff|")
+    for threads in (1, 2):
+        pinned = _pin(threads)
+        old = ArcFaceRecognizer(spec, shipped, threads)  # batch fixed at 1: b8 is 8 runs
+        new = ArcFaceRecognizer(spec, model_dir / spec.file, threads, batch_size=8)
+        s1 = _median_ms(lambda o=old: o.embed(batch8[:1]), reps_1)
+        s8 = _median_ms(lambda o=old: o.embed(batch8), reps_8, per=8)
+        f1 = _median_ms(lambda n=new: n.embed(batch8[:1]), reps_1)
+        f8 = _median_ms(lambda n=new: n.embed(batch8), reps_8, per=8)
+        diff = float(np.abs(old.embed(batch8) - new.embed(batch8)).max())
+        note = "" if pinned else "  (not pinned)"
+        print(f"{threads:>7} | {s1:10.2f} {s8:10.2f} | {f1:7.2f} {f8:7.2f} | {diff:.1e}{note}")
+    _pin(1)
+    ch = statistics.median(_median_ms(lambda f=f: rec.chip(f[0], f[1]), 20) for f in faces)
+    _pin(None)
+    print(f"SFace chip (similarity transform + bilinear, 112x112): {ch:.2f} ms per face")
 
 
 if __name__ == "__main__":

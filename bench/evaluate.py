@@ -1,6 +1,7 @@
 """The accuracy evaluation every engine change is judged by.
 
-    python bench/evaluate.py [--faces DIR] [--json OUT]
+    python bench/evaluate.py [--faces DIR] [--packs sface-2021dec,dlib-resnet-v1] [--lfw DIR | --no-lfw]
+                             [--json OUT]
 
 DIR (default ../shared/faces) holds labels.csv (file, identity, faces, notes, ...) and pairs.csv
 (file_a, file_b, same). Prints a table and writes the figures as JSON:
@@ -12,8 +13,12 @@ detection     labelled faces found (a face counts as found when a detection cove
 rotation      the rotated photos (notes 'rotated ...'): face found, and its best match among the other
               photos of the set (its own unrotated source excluded, unless it is the identity's only other
               photo) is its identity at the default threshold
-verification  pairs.csv at the default threshold; TAR at FAR 1e-2 / 1e-3 from pairs.csv's impostors;
-              thresholds for FAR 1e-2 / 1e-3 / 1e-4 from every cross-identity pair of the set
+recognition   per recogniser pack (--packs), on its calibrated scores: pairs.csv at the default threshold
+              (0.955, FAR 1e-3); TAR at FAR 1e-2 / 1e-3 from pairs.csv's impostors; over every pair of the
+              single-face upright photos: TAR at FAR 1e-3, FAR and TAR at 0.955; masked photos (notes 'mask':
+              each one a different person) against everyone: FAR at 0.955 and the highest impostor score
+lfw           LFW View 2, folds 1-8, per pack (bench/lfw.py: 8-fold accuracy, TAR at FAR 1e-3, calibration
+              checked on held-out identities), when ../shared/lfw is present
 timing_ms     whole pipeline per image (decode excluded: detect + landmarks + descriptors), p50; descriptor
               per face, p50
 
@@ -38,7 +43,7 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO / "src"))
 
 from faceprint.engine import Engine  # noqa: E402
-from faceprint.engine.similarity import DEFAULT_THRESHOLD, score_from_similarity  # noqa: E402
+from faceprint.engine.similarity import DEFAULT_THRESHOLD  # noqa: E402
 from faceprint.settings import Settings  # noqa: E402
 
 
@@ -101,9 +106,12 @@ def detection_figures(det_rows: list[tuple[dict[str, str], int]]) -> dict[str, A
     }
 
 
-def evaluate(faces_dir: Path, engine: Engine) -> dict[str, Any]:
+def evaluate(faces_dir: Path, engine: Engine, packs: list[str] | None = None) -> dict[str, Any]:
+    """Detection and timing once; verification, rotation and masked-pair figures per recogniser pack (each
+    pack's own calibrated score map)."""
+    packs = packs or [engine.default_pack]
     labels = read_labels(faces_dir)
-    embeddings: dict[str, np.ndarray] = {}
+    embeddings: dict[str, dict[str, np.ndarray]] = {p: {} for p in packs}
     per_image_ms: list[float] = []
     embed_ms: list[float] = []
     det_rows: list[tuple[dict[str, str], int]] = []
@@ -111,20 +119,40 @@ def evaluate(faces_dir: Path, engine: Engine) -> dict[str, Any]:
         raw = (faces_dir / row["file"]).read_bytes()
         pixels = engine.decode(raw)
         t0 = time.perf_counter()
-        found = engine.detect(pixels, embed=True, attributes=False)
+        found = engine.detect(pixels, embed=True, attributes=False, packs=[packs[0]])
         per_image_ms.append((time.perf_counter() - t0) * 1000)
         if found.faces:
             embed_ms.append(found.timings.get("embed", 0.0) / len(found.faces))
-            emb = found.faces[0].embedding  # faces come largest first
-            if emb is not None:
-                embeddings[row["file"]] = emb
+            if len(packs) > 1:  # the other packs' descriptors of the same (largest) face
+                face, _ = engine.largest_face(pixels, attributes=False, packs=packs)
+                for p in packs:
+                    embeddings[p][row["file"]] = face.embeddings[p]
+            elif found.faces[0].embedding is not None:  # faces come largest first
+                embeddings[packs[0]][row["file"]] = found.faces[0].embedding
         det_rows.append((row, len(found.faces)))
+    out: dict[str, Any] = {
+        "detection": detection_figures(det_rows),
+        "timing_ms": {
+            "per_image_p50": statistics.median(per_image_ms) if per_image_ms else 0.0,
+            "per_face_embed_p50": statistics.median(embed_ms) if embed_ms else 0.0,
+            "images": len(per_image_ms),
+            "pack": packs[0],
+        },
+    }
+    for p in packs:
+        out[f"recognition {p}"] = recognition_figures(faces_dir, labels, embeddings[p], engine.packs[p].score_map)
+    return out
 
+
+def recognition_figures(
+    faces_dir: Path, labels: list[dict[str, str]], embeddings: dict[str, np.ndarray], score_map: Any
+) -> dict[str, Any]:
     identity = {r["file"]: r["identity"] for r in labels}
+    notes = {r["file"]: r["notes"] for r in labels}
     single = {r["file"] for r in labels if r["faces"] == "1" and r["identity"] not in ("", "unknown")}
 
     def score(a: str, b: str) -> float:
-        return score_from_similarity(float(np.dot(embeddings[a], embeddings[b])))
+        return score_map.score(float(np.dot(embeddings[a], embeddings[b])))
 
     rot_cases = [r["file"] for r in labels if "rotated" in r["notes"]]
     upright = sorted(f for f in single if f in embeddings and f not in rot_cases)
@@ -153,33 +181,33 @@ def evaluate(faces_dir: Path, engine: Engine) -> dict[str, Any]:
         t = _far_threshold(impostor, far)
         tar[far] = float((genuine >= t).mean()) if len(genuine) else 0.0
 
+    # every pair of the single-face upright photos: cross-identity pairs for the FAR, same-identity for the TAR
     names = upright
     mat = np.stack([embeddings[f] for f in names])
     sims = mat @ mat.T
     ids = np.array([identity[f] for f in names])
     iu = np.triu_indices(len(names), k=1)
     cross = ids[iu[0]] != ids[iu[1]]
-    all_impostors = np.array([score_from_similarity(float(c)) for c in sims[iu][cross]])
-    thresholds = {f"far_{far:g}": _far_threshold(all_impostors, far) for far in (1e-2, 1e-3, 1e-4)}
-
+    all_scores = np.array([score_map.score(float(c)) for c in sims[iu]])
+    all_impostors, all_genuine = all_scores[cross], all_scores[~cross]
+    t3 = _far_threshold(all_impostors, 1e-3)
+    masked = np.array(["mask" in notes[f] for f in names])
+    m_any = (masked[iu[0]] | masked[iu[1]]) & cross
+    m_both = masked[iu[0]] & masked[iu[1]] & cross
     return {
-        "detection": detection_figures(det_rows),
-        "rotation": {"cases": len(rot_cases), "detected": rot_detected, "matched": rot_matched},
-        "verification": {
-            "pairs": len(pairs),
-            "pairs_with_faces": len(usable),
-            "threshold": DEFAULT_THRESHOLD,
-            "accuracy": accuracy,
-            "tar_at_far_1e-2": tar[1e-2],
-            "tar_at_far_1e-3": tar[1e-3],
-            "impostor_pairs_for_thresholds": len(all_impostors),
-            "thresholds": thresholds,
-        },
-        "timing_ms": {
-            "per_image_p50": statistics.median(per_image_ms) if per_image_ms else 0.0,
-            "per_face_embed_p50": statistics.median(embed_ms) if embed_ms else 0.0,
-            "images": len(per_image_ms),
-        },
+        "rotation_cases": len(rot_cases), "rotation_detected": rot_detected, "rotation_matched": rot_matched,
+        "pairs": len(pairs), "pairs_with_faces": len(usable), "threshold": DEFAULT_THRESHOLD,
+        "pairs_accuracy": accuracy, "pairs_tar_at_far_1e-2": tar[1e-2], "pairs_tar_at_far_1e-3": tar[1e-3],
+        "all_pairs_impostors": int(cross.sum()), "all_pairs_genuine": int((~cross).sum()),
+        "all_pairs_tar_at_far_1e-3": float((all_genuine >= t3).mean()) if len(all_genuine) else 0.0,
+        "all_pairs_far_at_threshold": float((all_impostors >= DEFAULT_THRESHOLD).mean()),
+        "all_pairs_tar_at_threshold": float((all_genuine >= DEFAULT_THRESHOLD).mean()),
+        "masked_impostor_pairs": int(m_any.sum()),
+        "masked_far_at_threshold": float((all_scores[m_any] >= DEFAULT_THRESHOLD).mean()) if m_any.any() else 0.0,
+        "masked_both_pairs": int(m_both.sum()),
+        "masked_both_far_at_threshold": (
+            float((all_scores[m_both] >= DEFAULT_THRESHOLD).mean()) if m_both.any() else 0.0),
+        "masked_max_impostor_score": float(all_scores[m_any].max()) if m_any.any() else 0.0,
     }
 
 
@@ -213,15 +241,29 @@ def main() -> int:
     ap.add_argument("--json", type=Path, default=None)
     ap.add_argument("--threads", type=int, default=1, help="inference threads (default 1: one core)")
     ap.add_argument("--no-attributes", action="store_true", help="skip the attribute and pose sections")
+    ap.add_argument("--packs", default="sface-2021dec,dlib-resnet-v1",
+                    help="recogniser packs to report, comma-separated (the first one's timing is reported)")
+    ap.add_argument("--lfw", type=Path, default=REPO.parent / "shared" / "lfw",
+                    help="LFW View 2 folder (pairs.csv, images/): its section runs when present (bench/lfw.py)")
+    ap.add_argument("--no-lfw", action="store_true", help="skip the LFW section (several minutes)")
     args = ap.parse_args()
     if not (args.faces / "labels.csv").is_file():
         print(f"no labels.csv in {args.faces}", file=sys.stderr)
         return 2
     engine = Engine.from_settings(Settings(inference_threads=args.threads))
-    res = evaluate(args.faces, engine)
+    packs = [p for p in args.packs.split(",") if p]
+    res = evaluate(args.faces, engine, packs)
     if not args.no_attributes:
         _extra_sections(args.faces, engine, res)
     print_table(res)
+    if not args.no_lfw and (args.lfw / "pairs.csv").is_file():
+        sys.path.insert(0, str(Path(__file__).resolve().parent))
+        import lfw
+
+        res["lfw"] = lfw.run(args.lfw, packs, workers=2)
+        lfw.print_table(res["lfw"], packs)
+        for p in packs:
+            res["lfw"][p].pop("_score_map")
     if args.json:
         args.json.write_text(json.dumps(res, indent=2))
     return 0

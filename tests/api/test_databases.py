@@ -52,8 +52,8 @@ def test_database_lifecycle(api: Signed) -> None:
 
 def test_feature_get_delete_update(api: Signed, store: FeatureStore) -> None:
     db_id = api.post("/databases", {"name": "d", "max_size": 10}).json()["db_id"]
-    added = store.add_features(api.tenant.app_id, db_id, [NewFeature(_vec(1), "emp-1", '{"n":"A"}')],
-                               "dlib-resnet-v1")
+    mv = store.get_database(api.tenant.app_id, db_id).model_version  # the default pack's
+    added = store.add_features(api.tenant.app_id, db_id, [NewFeature(_vec(1), "emp-1", '{"n":"A"}')], mv)
     fid = added[0].feature_id  # type: ignore[union-attr]
     r = api.get(f"/databases/{db_id}/features/{fid}")
     assert r.status_code == 200
@@ -149,8 +149,9 @@ def test_two_tenants_cannot_see_each_other(
     other = Signed(client, make_tenant(store, settings))
     db_a = api.post("/databases", {"name": "a", "max_size": 10}).json()["db_id"]
     db_b = other.post("/databases", {"name": "b", "max_size": 10}).json()["db_id"]
+    mv = store.get_database(api.tenant.app_id, db_a).model_version
     fid = store.add_features(api.tenant.app_id, db_a, [NewFeature(_vec(2), "k", "secret")],
-                             "dlib-resnet-v1")[0].feature_id  # type: ignore[union-attr]
+                             mv)[0].feature_id  # type: ignore[union-attr]
     assert api.get("/databases").json()["databases"] == [db_a]
     assert other.get("/databases").json()["databases"] == [db_b]
     _err(other.get(f"/databases/{db_a}"), 404, 5, 2002)
