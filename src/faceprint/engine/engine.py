@@ -45,8 +45,8 @@ from faceprint.engine.recognizers import PackSpec, Recognizer, load_packs, open_
 from faceprint.engine.recognizers.packs import resolve_pack
 from faceprint.engine.similarity import similarity
 from faceprint.engine.tilt import find_tilted
-from faceprint.engine.types import Angle, Box, Detection, Face, FloatArray, RGBImage
-from faceprint.errors import BadFeatureVersion, FaceprintError, InternalError, NoFace
+from faceprint.engine.types import Angle, Box, Detection, Face, RGBImage
+from faceprint.errors import BadFeatureVersion, FaceprintError, NoFace
 from faceprint.settings import Settings
 
 __all__ = ["Comparison", "Engine", "ImageFaces", "ImageInput", "QualityReport"]
@@ -292,13 +292,6 @@ class Engine:
             timings=dict(face.timings),
         )
 
-    def align_points(self, upright: RGBImage, face: Face) -> FloatArray:
-        """The five points ``arcface``-family recognisers align with (see ``Face.align5``): the detector's
-        O-net points, which every verified face has."""
-        if face.align5 is None:
-            raise InternalError("A face reached the descriptor without its five alignment points.")
-        return face.align5
-
     def _describe(self, pairs: Sequence[tuple[RGBImage, Face]], packs: Sequence[str] | None) -> float:
         """Descriptors of the faces (each with its upright image) by each of ``packs`` (None: the default),
         one batch per pack; ``Face.embedding`` is the first pack's. Returns the ms spent."""
@@ -306,11 +299,8 @@ class Engine:
         names = list(dict.fromkeys(packs or [self.default_pack]))
         # every network once, whichever packs (fusion packs included) asked for it; unknown packs fail first
         nets = list(dict.fromkeys(m for name in names for m in self.models_of(name)))
+        # arcface-family chips align on Face.align5: the detector's O-net points, which every verified face has
         recs = [self.recognizer(name) for name in nets]
-        if any(r.spec.alignment.method == "similarity5" for r in recs):
-            for upright, f in pairs:
-                if f.align5 is None:
-                    f.align5 = self.align_points(upright, f)
         for name, rec in zip(nets, recs, strict=True):
             vectors = rec.embed(np.stack([rec.chip(upright, f) for upright, f in pairs]))
             for (_, f), v in zip(pairs, vectors, strict=True):
