@@ -119,7 +119,13 @@ def _add(args: argparse.Namespace) -> int:
 
 def _calibrate(args: argparse.Namespace) -> int:
     from faceprint.engine import Engine
-    from faceprint.engine.recognizers.calibration import describe_folder, far_at, fit, impostor_cosines
+    from faceprint.engine.recognizers.calibration import (
+        describe_folder,
+        far_at,
+        fit,
+        genuine_cosines,
+        impostor_cosines,
+    )
     from faceprint.engine.recognizers.user import set_calibration
 
     settings = Settings()
@@ -147,11 +153,9 @@ def _calibrate(args: argparse.Namespace) -> int:
         c = cal.cosines[far]
         how = "measured" if far in cal.measured else "extrapolated"
         log.info("FAR %-6g score %.3f  cosine %.4f (%s; this set: FAR %.2e)", far, score, c, how, far_at(imp, c))
-    ids = np.asarray(photos.identities)
-    genuine = [float(photos.vectors[i] @ photos.vectors[j]) for i in range(len(ids)) for j in range(i + 1, len(ids))
-               if ids[i] == ids[j]]
-    if genuine:
-        tar = float(np.mean(np.asarray(genuine) >= cal.cosines[1e-3]))
+    genuine = genuine_cosines(photos.vectors, photos.identities)
+    if len(genuine):
+        tar = float(np.mean(genuine >= cal.cosines[1e-3]))
         log.info("same-person pairs: %d, accepted at the FAR 1e-3 score: %.3f", len(genuine), tar)
     if args.dry_run:
         return 0

@@ -19,6 +19,7 @@ import numpy.typing as npt
 import onnxruntime as ort
 
 from faceprint.engine.dlib_onnx import INPUT_NAME, OUTPUT_NAME
+from faceprint.engine.recognizers.base import unit_rows
 from faceprint.engine.types import FloatArray
 from faceprint.errors import InternalError, ModelMissing
 
@@ -80,7 +81,4 @@ class Embedder:
         ``chips``: uint8 ``(N, 150, 150, 3)`` RGB (a single ``(150, 150, 3)`` chip is taken as N=1);
         N may be 0. Cosine similarity of two descriptors is their dot product, -1..1 (higher: more alike).
         """
-        vectors = self.raw(chips)
-        norms = np.linalg.norm(vectors, axis=1, keepdims=True)
-        normalised: FloatArray = (vectors / np.maximum(norms, np.float32(1e-12))).astype(np.float32)
-        return normalised
+        return unit_rows(self.raw(chips))

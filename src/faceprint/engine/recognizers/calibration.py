@@ -30,7 +30,10 @@ from faceprint.errors import FaceprintError
 if TYPE_CHECKING:
     from faceprint.engine.engine import Engine
 
-__all__ = ["MIN_TAIL", "Calibration", "LabelledPhotos", "describe_folder", "far_at", "fit", "impostor_cosines"]
+__all__ = [
+    "MIN_TAIL", "Calibration", "LabelledPhotos", "describe_folder", "far_at", "fit", "genuine_cosines",
+    "impostor_cosines",
+]
 
 #: Impostor pairs at or above a threshold needed to measure its false-accept rate directly.
 MIN_TAIL = 10
@@ -50,9 +53,9 @@ class Calibration:
     cosines: dict[float, float]
 
 
-def impostor_cosines(vectors: npt.NDArray[np.float32], labels: npt.ArrayLike) -> npt.NDArray[np.float32]:
-    """The cosine of every pair of unit ``vectors`` with different ``labels`` (n (n - 1) / 2 at most), in
-    row blocks so that memory stays ~ 64 MB whatever n."""
+def _pair_cosines(vectors: npt.NDArray[np.float32], labels: npt.ArrayLike, same: bool) -> npt.NDArray[np.float32]:
+    """The cosine of every pair of unit ``vectors`` whose ``labels`` are equal (``same``) or differ, in row
+    blocks so that memory stays ~ 64 MB whatever n."""
     v = np.ascontiguousarray(vectors, dtype=np.float32)
     lab = np.asarray(labels)
     out: list[npt.NDArray[np.float32]] = []
@@ -61,9 +64,19 @@ def impostor_cosines(vectors: npt.NDArray[np.float32], labels: npt.ArrayLike) ->
         block = v[start : start + step] @ v.T
         rows = np.arange(start, min(start + step, len(v)))
         upper = np.arange(len(v))[None, :] > rows[:, None]
-        mask = upper & (lab[None, :] != lab[rows][:, None])
+        mask = upper & ((lab[None, :] == lab[rows][:, None]) == same)
         out.append(block[mask])
     return np.concatenate(out) if out else np.empty(0, np.float32)
+
+
+def impostor_cosines(vectors: npt.NDArray[np.float32], labels: npt.ArrayLike) -> npt.NDArray[np.float32]:
+    """The cosine of every pair of unit ``vectors`` with different ``labels`` (n (n - 1) / 2 at most)."""
+    return _pair_cosines(vectors, labels, same=False)
+
+
+def genuine_cosines(vectors: npt.NDArray[np.float32], labels: npt.ArrayLike) -> npt.NDArray[np.float32]:
+    """The cosine of every pair of unit ``vectors`` with the same label."""
+    return _pair_cosines(vectors, labels, same=True)
 
 
 def far_at(impostors: npt.NDArray[np.floating], cosine: float) -> float:
