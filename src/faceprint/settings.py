@@ -97,6 +97,10 @@ class Settings(BaseSettings):
     def _upper(cls, v: str) -> str:
         return v.upper()
 
+    def inference_thread_count(self) -> int:
+        """Threads of the inference pool: ``inference_threads``, or one per CPU core."""
+        return self.inference_threads or (os.cpu_count() or 1)
+
     def engine_process_count(self) -> int:
         """The number of engine worker processes to start (0: run the engine in threads)."""
         if self.engine_processes >= 0:

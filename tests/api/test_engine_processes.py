@@ -20,6 +20,7 @@ from fastapi.testclient import TestClient
 from faceprint.api import create_app
 from faceprint.engine import Engine
 from faceprint.engine.processes import EngineProcesses
+from faceprint.engine.types import ImageInput
 from faceprint.errors import InternalError, ModelMissing, NoFace
 from faceprint.settings import Settings
 from faceprint.storage.base import FeatureStore
@@ -43,7 +44,7 @@ def test_workers_answer_as_the_engine_does(workers: EngineProcesses, engine: Eng
         assert a.attributes == b.attributes
         assert a.embedding is not None and b.embedding is not None
         assert np.array_equal(a.embedding, b.embedding)
-    batch = workers.embed_many([(photos["jolie1"], None), (photos["noface"], None), ("not base64!", None)])
+    batch = workers.embed_many([ImageInput(photos["jolie1"]), ImageInput(photos["noface"]), ImageInput("not base64!")])
     assert isinstance(batch[1], NoFace)  # domain errors come back in their slots, as they are
     assert batch[2].internal_code == 1101  # type: ignore[union-attr]
     face, _ = engine.largest_face(photos["jolie1"])

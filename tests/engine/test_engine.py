@@ -13,7 +13,7 @@ from skimage import data as skdata
 from faceprint.engine import Engine
 from faceprint.engine.geometry import rotate_upright
 from faceprint.engine.similarity import DEFAULT_THRESHOLD, similarity
-from faceprint.engine.types import Box
+from faceprint.engine.types import Box, ImageInput
 from faceprint.errors import BadRectangle, NoFace
 
 ASTRONAUT = np.ascontiguousarray(skdata.astronaut())
@@ -95,7 +95,7 @@ def test_no_face(engine: Engine) -> None:
 
 def test_embed_many_keeps_order_and_errors(engine: Engine) -> None:
     blank = np.full((200, 200, 3), 127, np.uint8)
-    out = engine.embed_many([(ASTRONAUT, None), (blank, None), (_jpeg(ASTRONAUT), None)])
+    out = engine.embed_many([ImageInput(ASTRONAUT), ImageInput(blank), ImageInput(_jpeg(ASTRONAUT))])
     assert isinstance(out[1], NoFace)
     a, b = out[0], out[2]
     assert not isinstance(a, Exception) and not isinstance(b, Exception)

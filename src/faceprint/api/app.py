@@ -3,13 +3,10 @@
 from __future__ import annotations
 
 import logging
-import os
 from collections.abc import AsyncIterator
-from concurrent.futures import ThreadPoolExecutor
 from contextlib import asynccontextmanager
 from typing import TYPE_CHECKING, Any
 
-import anyio
 from fastapi import FastAPI, Request
 from fastapi.openapi.utils import get_openapi
 from starlette.responses import JSONResponse, Response
@@ -97,10 +94,9 @@ def create_app(
     if engine is None:
         engine = _load_engine(settings)
     box = SecretBox.from_settings(settings)
-    threads = settings.inference_threads or (os.cpu_count() or 1)
-    pool = ThreadPoolExecutor(max_workers=threads, thread_name_prefix="faceprint-infer")
     metrics = Metrics()
-    ctx = Context(FaceService(engine, store, settings), pool, metrics, threads, settings.max_pending_images)
+    service = FaceService(engine, store, settings)
+    ctx = Context(service, metrics)
     the_store = store
 
     @asynccontextmanager
@@ -108,7 +104,7 @@ def create_app(
         try:
             yield
         finally:
-            pool.shutdown(wait=True, cancel_futures=True)
+            service.close()
             if owns_engine and engine is not None:
                 engine.close()
             if owns_store:
@@ -145,13 +141,7 @@ def _ops_routes(app: FastAPI, ctx: Context) -> None:
 
     @app.get("/readyz", tags=["ops"], summary="Readiness: models loaded and store open (no signature)")
     async def readyz(request: Request) -> Response:
-        problems: list[str] = []
-        if not ctx.service.ready:
-            problems.append("models not loaded")
-        try:
-            await anyio.to_thread.run_sync(ctx.service.store.list_apps)
-        except Exception as e:  # any store failure means not ready
-            problems.append(f"store not usable: {type(e).__name__}")
+        problems = await ctx.service.problems()
         body = {"status": "ready" if not problems else "not ready", "problems": problems}
         return JSONResponse(body, status_code=200 if not problems else 503)
 

@@ -1,15 +1,10 @@
-"""What every route needs: the service, the inference pool, metrics; and the route dependencies."""
+"""What every route needs (the service and the metrics) and the route dependencies."""
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
-from collections.abc import Callable, Iterator
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from typing import Annotated, Any, TypeVar
+from typing import Annotated
 
-import anyio
 from fastapi import Depends, Header, Path, Request
 
 from faceprint import errors as fpe
@@ -19,42 +14,12 @@ from faceprint.service import FaceService
 
 __all__ = ["AppId", "Context", "Ctx", "TraceId", "get_ctx"]
 
-T = TypeVar("T")
 
-
-@dataclass
+@dataclass(frozen=True, slots=True)
 class Context:
+    #: The one seam to the engine and the store: routes parse, call it, and render.
     service: FaceService
-    pool: ThreadPoolExecutor
     metrics: Metrics
-    #: Threads of the inference pool.
-    workers: int
-    #: Images in the engine's hands or waiting for it, all requests together, beyond which a request is
-    #: turned away (Overloaded) rather than queued.
-    max_pending: int = 256
-    #: Images admitted now (changed on the event loop only).
-    pending: int = 0
-
-    @contextlib.contextmanager
-    def admit(self, images: int) -> Iterator[None]:
-        """Holds ``images`` places of the engine's queue for one request, or raises Overloaded (503,
-        5101) at once when they are not free. A request alone is let in whatever its size, so the limit
-        cannot refuse every request."""
-        if self.pending and self.pending + images > self.max_pending:
-            raise fpe.Overloaded(f"The service has {self.pending} images in hand; retry later.")
-        self.pending += images
-        try:
-            yield
-        finally:
-            self.pending -= images
-
-    async def infer(self, fn: Callable[..., T], *args: Any) -> T:
-        """Run engine work in the inference pool (sized to the cores), never on the event loop."""
-        return await asyncio.get_running_loop().run_in_executor(self.pool, fn, *args)
-
-    async def db(self, fn: Callable[..., T], *args: Any) -> T:
-        """Run store work in a worker thread."""
-        return await anyio.to_thread.run_sync(fn, *args)
 
 
 def get_ctx(request: Request) -> Context:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 from typing import Any
 
 from fastapi import APIRouter
@@ -28,7 +27,8 @@ from faceprint.api.responses import (
     UpdateExtraInfoResponse,
 )
 from faceprint.api.routes_images import ERRORS
-from faceprint.api.wire import box_of, database_json, face_json, feature_json, recognizer_json, status_json
+from faceprint.api.wire import database_json, face_json, feature_json, image_of, recognizer_json, status_json
+from faceprint.service import NewItem
 
 __all__ = ["MERCURY_API_VERSION", "router"]
 
@@ -53,10 +53,7 @@ async def create_database(
 ) -> dict[str, Any]:
     """``max_size`` is reserved from the app's feature-id quota (429, internal_code 3002, when the quota has
     less left) and cannot be changed later."""
-    if body.max_size is None:
-        raise fpe.BadMaxSize()
-    db = await ctx.db(ctx.service.create_database, app_id, body.name, body.description, body.max_size,
-                      body.feature_version)
+    db = await ctx.service.create_database(app_id, body.name, body.description, body.max_size, body.feature_version)
     return {"trace_id": trace_id, **database_json(db, ctx.service.feature_version(db.model_version))}
 
 
@@ -64,7 +61,7 @@ async def create_database(
             summary="List feature databases")
 async def list_databases(ctx: Ctx, app_id: AppId, trace_id: TraceId) -> dict[str, Any]:
     """The db_id of each database of the app, oldest first."""
-    dbs = await ctx.db(ctx.service.store.list_databases, app_id)
+    dbs = await ctx.service.list_databases(app_id)
     return {"trace_id": trace_id, "databases": [d.db_id for d in dbs]}
 
 
@@ -74,15 +71,11 @@ async def search(body: SearchRequest, ctx: Ctx, app_id: AppId, trace_id: TraceId
     """The largest face of ``image`` against each of ``db_ids``: ``batches[i]`` holds the hits of
     ``db_ids[i]`` with ``score >= min_score`` (applied first), best first, at most ``top_k``;
     ``results[i]`` its status (an unknown db_id fails only its own batch, code 5). No face: 400, 1201."""
-    with ctx.admit(1):
-        face, batches = await ctx.infer(
-            ctx.service.search, app_id, body.db_ids, (body.image.data, box_of(body.image.rectangle)),
-            body.top_k, body.min_score,
-        )
+    found = await ctx.service.search(app_id, body.db_ids, image_of(body.image), body.top_k, body.min_score)
     ctx.metrics.add_faces("search", 1)
     results: list[dict[str, Any]] = []
     out: list[dict[str, Any]] = []
-    for b in batches:
+    for b in found.batches:
         if isinstance(b, fpe.FaceprintError):
             results.append(status_json(b))
             out.append({"features": []})
@@ -90,20 +83,20 @@ async def search(body: SearchRequest, ctx: Ctx, app_id: AppId, trace_id: TraceId
             results.append(status_json(None))
             out.append({"features": [{"feature": feature_json(h.feature), "score": round(h.score, 7)}
                                      for h in b]})
-    return {"trace_id": trace_id, "results": results, "batches": out, "face": face_json(face)}
+    return {"trace_id": trace_id, "results": results, "batches": out, "face": face_json(found.face)}
 
 
 @router.get("/databases/{db_id}", response_model=DatabaseResponse, tags=["databases"], responses=_NOT_FOUND,
             summary="Get a feature database")
 async def get_database(ctx: Ctx, app_id: AppId, trace_id: TraceId, db_id: str = DbId) -> dict[str, Any]:
-    db = await ctx.db(ctx.service.store.get_database, app_id, db_id)
+    db = await ctx.service.get_database(app_id, db_id)
     return {"trace_id": trace_id, **database_json(db, ctx.service.feature_version(db.model_version))}
 
 
 @router.delete("/databases/{db_id}", response_model=TraceOnly, tags=["databases"], responses=_NOT_FOUND,
                summary="Delete a feature database and all its features")
 async def delete_database(ctx: Ctx, app_id: AppId, trace_id: TraceId, db_id: str = DbId) -> dict[str, Any]:
-    await ctx.db(ctx.service.store.delete_database, app_id, db_id)
+    await ctx.service.delete_database(app_id, db_id)
     return {"trace_id": trace_id}
 
 
@@ -115,19 +108,8 @@ async def add_features(
     """The largest face of each image becomes one feature with the item's key and extra_info.
     ``results[i]`` and ``features[i]`` line up with ``images[i]``; a failed item (bad image, no face,
     database full) has an empty feature_id. Unknown db_id: 404 for the whole request, nothing added."""
-    ctx.service.check_image_count(len(body.images))
-    items = [((it.image.data, box_of(it.image.rectangle)), it.key, it.extra_info) for it in body.images]
-    db = await ctx.db(ctx.service.store.get_database, app_id, db_id)  # 404 before any inference
-    ctx.service.pack_of(db.model_version)  # and a recogniser this server lacks fails before it too
-    # split the images over the inference pool so one request uses every core
-    n_chunks = min(len(items), ctx.workers)
-    chunks = [[img for img, _, _ in items[i::n_chunks]] for i in range(n_chunks)]
-    with ctx.admit(len(items)):
-        parts = await asyncio.gather(*(ctx.infer(ctx.service.embed_images, c, db.model_version) for c in chunks))
-    embedded: list[Any] = [None] * len(items)
-    for i, part in enumerate(parts):
-        embedded[i::n_chunks] = part
-    added = await ctx.db(ctx.service.store_features, app_id, db, items, embedded)
+    items = [NewItem(image_of(it.image), it.key, it.extra_info) for it in body.images]
+    added = await ctx.service.add_features(app_id, db_id, items)
     results: list[dict[str, Any]] = []
     features: list[dict[str, Any]] = []
     n = 0
@@ -147,7 +129,7 @@ async def add_features(
 async def get_feature(
     ctx: Ctx, app_id: AppId, trace_id: TraceId, db_id: str = DbId, feature_id: str = FeatureId
 ) -> dict[str, Any]:
-    f = await ctx.db(ctx.service.store.get_feature, app_id, db_id, feature_id)
+    f = await ctx.service.get_feature(app_id, db_id, feature_id)
     return {"trace_id": trace_id, "feature": feature_json(f)}
 
 
@@ -156,7 +138,7 @@ async def get_feature(
 async def delete_feature(
     ctx: Ctx, app_id: AppId, trace_id: TraceId, db_id: str = DbId, feature_id: str = FeatureId
 ) -> dict[str, Any]:
-    await ctx.db(ctx.service.store.delete_feature, app_id, db_id, feature_id)
+    await ctx.service.delete_feature(app_id, db_id, feature_id)
     return {"trace_id": trace_id}
 
 
@@ -167,7 +149,7 @@ async def update_extra_info(
     feature_id: str = FeatureId,
 ) -> dict[str, Any]:
     """Replaces extra_info (at most 1024 characters); the key is immutable."""
-    f = await ctx.db(ctx.service.store.update_extra_info, app_id, db_id, feature_id, body.extra_info)
+    f = await ctx.service.update_extra_info(app_id, db_id, feature_id, body.extra_info)
     return {"trace_id": trace_id, "feature_id": f.feature_id, "extra_info": f.extra_info}
 
 
@@ -175,14 +157,13 @@ async def update_extra_info(
 async def info(ctx: Ctx, app_id: AppId, trace_id: TraceId) -> dict[str, Any]:
     """The API version served, the default recogniser (of new databases and compare), every recogniser pack
     with its score thresholds per false-accept rate, and the app's quota."""
-    app = await ctx.db(ctx.service.store.get_app, app_id)
-    dbs = await ctx.db(ctx.service.store.list_databases, app_id)
-    default = ctx.service.default_pack
+    i = await ctx.service.info(app_id)
+    default = i.default_pack
     return {
         "trace_id": trace_id, "version": MERCURY_API_VERSION, "server": "faceprint",
         "server_version": server_version, "model_version": default.model_version,
         "feature_version": default.feature_version, "recognizers": [
-            recognizer_json(spec, spec.name == default.name) for spec in ctx.service.packs.values()
+            recognizer_json(spec, spec.name == default.name) for spec in i.packs
         ],
-        "app_id": app_id, "quota": app.quota, "quota_used": sum(d.max_size for d in dbs), "databases": len(dbs),
+        "app_id": app_id, "quota": i.app.quota, "quota_used": i.quota_used, "databases": i.databases,
     }

@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-import asyncio
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from fastapi import APIRouter
 
@@ -17,11 +16,7 @@ from faceprint.api.responses import (
     GatewayErrorResponse,
     QualityResponse,
 )
-from faceprint.api.wire import box_of, face_json, quality_json, status_json
-from faceprint.service import FaceService, ImageInput
-
-if TYPE_CHECKING:
-    from faceprint.engine.engine import ImageFaces
+from faceprint.api.wire import face_json, image_of, quality_json, status_json
 
 __all__ = ["ERRORS", "router"]
 
@@ -36,23 +31,12 @@ ERRORS: dict[int | str, dict[str, Any]] = {
 router = APIRouter(prefix="/openapi/face/v1/{app_id}", tags=["face"], responses=ERRORS)
 
 
-def _detect_safe(service: FaceService, image: ImageInput) -> ImageFaces | fpe.FaceprintError:
-    try:
-        return service.detect_one(image)
-    except fpe.FaceprintError as e:
-        return e
-
-
 @router.post("/detect", response_model=DetectResponse, summary="Face detection (every face, 1-16 images)")
 async def detect(body: DetectRequest, ctx: Ctx, app_id: AppId, trace_id: TraceId) -> dict[str, Any]:
     """Detects every face (>= 32 px) of each image. ``results[i]`` and ``batches[i]`` line up with
     ``images[i]``. An image without a face answers code 0 and ``faces: []``; an image that cannot be read
     fails only its own ``results[i]``."""
-    ctx.service.check_image_count(len(body.images))
-    with ctx.admit(len(body.images)):
-        outs = await asyncio.gather(
-            *(ctx.infer(_detect_safe, ctx.service, (img.data, box_of(img.rectangle))) for img in body.images)
-        )
+    outs = await ctx.service.detect([image_of(img) for img in body.images])
     results: list[dict[str, Any]] = []
     batches: list[dict[str, Any]] = []
     n = 0
@@ -72,11 +56,7 @@ async def detect(body: DetectRequest, ctx: Ctx, app_id: AppId, trace_id: TraceId
 async def compare(body: CompareRequest, ctx: Ctx, app_id: AppId, trace_id: TraceId) -> dict[str, Any]:
     """Compares the largest face of ``one`` with the largest face of ``another``. ``score`` 0..1, higher
     is more similar. No face in either image: 400, internal_code 1201."""
-    with ctx.admit(2):
-        c = await ctx.infer(
-            ctx.service.compare, (body.one.data, box_of(body.one.rectangle)),
-            (body.another.data, box_of(body.another.rectangle)),
-        )
+    c = await ctx.service.compare(image_of(body.one), image_of(body.another))
     ctx.metrics.add_faces("compare", 2)
     return {"trace_id": trace_id, "score": round(float(c.score), 7), "one_face": face_json(c.one_face),
             "another_face": face_json(c.another_face)}
@@ -86,7 +66,6 @@ async def compare(body: CompareRequest, ctx: Ctx, app_id: AppId, trace_id: Trace
 async def quality(body: QualityRequest, ctx: Ctx, app_id: AppId, trace_id: TraceId) -> dict[str, Any]:
     """Size, angle, brightness, sharpness, occlusion... of the largest face, on the guide's scales, and
     the clockwise rotation that makes the face upright. No face: 400, internal_code 1201."""
-    with ctx.admit(1):
-        q = await ctx.infer(ctx.service.quality, (body.image.data, box_of(body.image.rectangle)))
+    q = await ctx.service.quality(image_of(body.image))
     ctx.metrics.add_faces("quality", 1)
     return {"trace_id": trace_id, **quality_json(q)}

@@ -6,15 +6,23 @@ import math
 from typing import TYPE_CHECKING, Any
 
 from faceprint.engine.recognizers.packs import FAR_SCORES, PackSpec
-from faceprint.engine.types import Box, Face
+from faceprint.engine.types import Box, Face, ImageInput
 from faceprint.errors import FaceprintError
 from faceprint.storage.base import Database, Feature
 
 if TYPE_CHECKING:
+    from faceprint.api.requests import ImageIn
     from faceprint.engine.engine import QualityReport
 
 __all__ = [
-    "OK", "box_of", "database_json", "face_json", "feature_json", "quality_json", "recognizer_json", "rectangle_json",
+    "OK",
+    "database_json",
+    "face_json",
+    "feature_json",
+    "image_of",
+    "quality_json",
+    "recognizer_json",
+    "rectangle_json",
 ]
 
 #: The per-item success status.
@@ -35,11 +43,11 @@ def rectangle_json(box: Box) -> dict[str, int]:
             "height": round(box.height)}
 
 
-def box_of(rect: Any) -> Box | None:
-    """A request rectangle (``RectangleIn`` or None) as an engine Box."""
-    if rect is None:
-        return None
-    return Box(float(rect.left), float(rect.top), float(rect.width), float(rect.height))
+def image_of(image: ImageIn) -> ImageInput:
+    """A request image as the service takes it: base64 text and an engine Box (or None)."""
+    rect = image.rectangle
+    box = None if rect is None else Box(float(rect.left), float(rect.top), float(rect.width), float(rect.height))
+    return ImageInput(image.data, box)
 
 
 def _attributes(attrs: dict[str, Any]) -> dict[str, Any]:

@@ -10,9 +10,9 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from faceprint.engine.engine import Comparison, Engine, ImageFaces, QualityReport
-    from faceprint.engine.types import Angle, Box, Face
+    from faceprint.engine.types import Angle, Box, Face, ImageInput, ImageSource
 
-__all__ = ["Angle", "Box", "Comparison", "Engine", "Face", "ImageFaces", "QualityReport"]
+__all__ = ["Angle", "Box", "Comparison", "Engine", "Face", "ImageFaces", "ImageInput", "ImageSource", "QualityReport"]
 
 
 def __getattr__(name: str) -> Any:
@@ -20,7 +20,7 @@ def __getattr__(name: str) -> Any:
         from faceprint.engine import engine
 
         return getattr(engine, name)
-    if name in ("Angle", "Box", "Face"):
+    if name in ("Angle", "Box", "Face", "ImageInput", "ImageSource"):
         from faceprint.engine import types
 
         return getattr(types, name)

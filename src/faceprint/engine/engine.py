@@ -45,14 +45,11 @@ from faceprint.engine.recognizers import PackSpec, Recognizer, load_packs, open_
 from faceprint.engine.recognizers.packs import resolve_pack
 from faceprint.engine.similarity import similarity
 from faceprint.engine.tilt import find_tilted
-from faceprint.engine.types import Angle, Box, Detection, Face, RGBImage
+from faceprint.engine.types import Angle, Box, Detection, Face, ImageInput, ImageSource, RGBImage
 from faceprint.errors import BadFeatureVersion, FaceprintError, NoFace
 from faceprint.settings import Settings
 
-__all__ = ["Comparison", "Engine", "ImageFaces", "ImageInput", "QualityReport"]
-
-#: An image: base64 text (optionally a data URL), the file's bytes, or decoded RGB pixels.
-ImageInput = str | bytes | RGBImage
+__all__ = ["Comparison", "Engine", "ImageFaces", "QualityReport"]
 
 _ROTATIONS = (90, 180, 270)
 
@@ -197,7 +194,7 @@ class Engine:
     def _decode(self, data: str | bytes) -> DecodedImage:
         return decode_image(data, self.max_image_bytes, self.max_image_pixels)
 
-    def _pixels(self, image: ImageInput, timings: dict[str, float]) -> RGBImage:
+    def _pixels(self, image: ImageSource, timings: dict[str, float]) -> RGBImage:
         if isinstance(image, np.ndarray):
             return image
         t0 = time.perf_counter()
@@ -335,7 +332,7 @@ class Engine:
 
     def detect(
         self,
-        image: ImageInput,
+        image: ImageSource,
         rectangle: Box | None = None,
         *,
         embed: bool = False,
@@ -356,7 +353,7 @@ class Engine:
             self._annotate(found.upright, found.faces, timings)
         return self._result(found, found.faces)
 
-    def _largest(self, image: ImageInput, rectangle: Box | None, attributes: bool) -> tuple[_Found, Face]:
+    def _largest(self, image: ImageSource, rectangle: Box | None, attributes: bool) -> tuple[_Found, Face]:
         timings: dict[str, float] = {}
         found = self._find(self._pixels(image, timings), rectangle, timings, largest_only=True)
         if not found.faces:
@@ -367,7 +364,7 @@ class Engine:
         return found, face
 
     def largest_face(
-        self, image: ImageInput, rectangle: Box | None = None, *, embed: bool = True, attributes: bool = True,
+        self, image: ImageSource, rectangle: Box | None = None, *, embed: bool = True, attributes: bool = True,
         packs: Sequence[str] | None = None,
     ) -> tuple[Face, ImageFaces]:
         """The largest face (inside ``rectangle`` when given), with its descriptors by each of ``packs`` (None:
@@ -379,7 +376,7 @@ class Engine:
         return result.faces[0], result
 
     def embed_many(
-        self, images: Sequence[tuple[ImageInput, Box | None]], *, attributes: bool = True,
+        self, images: Sequence[ImageInput], *, attributes: bool = True,
         packs: Sequence[str] | None = None,
     ) -> list[tuple[Face, ImageFaces] | FaceprintError]:
         """The largest face of each image with its descriptors by ``packs`` (None: the default recogniser),
@@ -388,9 +385,9 @@ class Engine:
         for name in packs or []:
             self.models_of(name)
         staged: list[tuple[_Found, Face] | FaceprintError] = []
-        for image, rect in images:
+        for image in images:
             try:
-                staged.append(self._largest(image, rect, attributes))
+                staged.append(self._largest(image.source, image.rectangle, attributes))
             except FaceprintError as e:
                 staged.append(e)
         ok = [s for s in staged if not isinstance(s, FaceprintError)]
@@ -410,7 +407,7 @@ class Engine:
 
     # -- 1:1 and quality -----------------------------------------------------------------------
     def compare(
-        self, a: ImageInput, b: ImageInput, rect_a: Box | None = None, rect_b: Box | None = None,
+        self, a: ImageSource, b: ImageSource, rect_a: Box | None = None, rect_b: Box | None = None,
         pack: str | None = None,
     ) -> Comparison:
         """The similarity score (0..1, the pack's calibrated map) of the largest faces of two images by
@@ -418,7 +415,7 @@ class Engine:
         t0 = time.perf_counter()
         name = pack or self.default_pack
         pair: list[tuple[Face, ImageFaces]] = []
-        for item in self.embed_many([(a, rect_a), (b, rect_b)], packs=[name]):
+        for item in self.embed_many([ImageInput(a, rect_a), ImageInput(b, rect_b)], packs=[name]):
             if isinstance(item, FaceprintError):
                 raise item
             pair.append(item)
@@ -430,7 +427,7 @@ class Engine:
                    "total": _ms(t0)}
         return Comparison(score, fa, fb, timings, name)
 
-    def quality(self, image: ImageInput, rectangle: Box | None = None) -> QualityReport:
+    def quality(self, image: ImageSource, rectangle: Box | None = None) -> QualityReport:
         """The quality check of the largest face; raises NoFace."""
         found, face = self._largest(image, rectangle, attributes=True)
         t0 = time.perf_counter()

@@ -24,11 +24,11 @@ from concurrent.futures.process import BrokenProcessPool
 from pathlib import Path
 from typing import Any
 
-from faceprint.engine.engine import Comparison, Engine, ImageFaces, ImageInput, QualityReport
+from faceprint.engine.engine import Comparison, Engine, ImageFaces, QualityReport
 from faceprint.engine.models import ModelStore, load_manifest
 from faceprint.engine.recognizers import PackSpec, load_packs, pack_file
 from faceprint.engine.recognizers.packs import resolve_pack
-from faceprint.engine.types import Box, Face
+from faceprint.engine.types import Box, Face, ImageInput, ImageSource
 from faceprint.errors import FaceprintError, InternalError, ModelMissing
 from faceprint.settings import Settings
 
@@ -117,30 +117,30 @@ class EngineProcesses:
             raise InternalError("A face engine worker process stopped while handling this image.") from None
 
     # -- the Engine's calls ----------------------------------------------------------------------
-    def detect(self, image: ImageInput, rectangle: Box | None = None, *, embed: bool = False,
+    def detect(self, image: ImageSource, rectangle: Box | None = None, *, embed: bool = False,
                attributes: bool = True, packs: Sequence[str] | None = None) -> ImageFaces:
         result: ImageFaces = self._run("detect", image, rectangle, embed=embed, attributes=attributes,
                                        packs=packs)
         return result
 
-    def largest_face(self, image: ImageInput, rectangle: Box | None = None, *, embed: bool = True,
+    def largest_face(self, image: ImageSource, rectangle: Box | None = None, *, embed: bool = True,
                      attributes: bool = True, packs: Sequence[str] | None = None) -> tuple[Face, ImageFaces]:
         result: tuple[Face, ImageFaces] = self._run("largest_face", image, rectangle, embed=embed,
                                                     attributes=attributes, packs=packs)
         return result
 
-    def embed_many(self, images: Sequence[tuple[ImageInput, Box | None]], *, attributes: bool = True,
+    def embed_many(self, images: Sequence[ImageInput], *, attributes: bool = True,
                    packs: Sequence[str] | None = None) -> list[tuple[Face, ImageFaces] | FaceprintError]:
         result: list[tuple[Face, ImageFaces] | FaceprintError] = self._run("embed_many", list(images),
                                                                           attributes=attributes, packs=packs)
         return result
 
-    def compare(self, a: ImageInput, b: ImageInput, rect_a: Box | None = None,
+    def compare(self, a: ImageSource, b: ImageSource, rect_a: Box | None = None,
                 rect_b: Box | None = None, pack: str | None = None) -> Comparison:
         result: Comparison = self._run("compare", a, b, rect_a, rect_b, pack=pack)
         return result
 
-    def quality(self, image: ImageInput, rectangle: Box | None = None) -> QualityReport:
+    def quality(self, image: ImageSource, rectangle: Box | None = None) -> QualityReport:
         result: QualityReport = self._run("quality", image, rectangle)
         return result
 

@@ -6,11 +6,11 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Protocol, runtime_checkable
 
-from faceprint.engine.types import Box, Face
+from faceprint.engine.types import Box, Face, ImageInput, ImageSource
 from faceprint.errors import FaceprintError
 
 if TYPE_CHECKING:
-    from faceprint.engine.engine import Comparison, ImageFaces, ImageInput, QualityReport
+    from faceprint.engine.engine import Comparison, ImageFaces, QualityReport
     from faceprint.engine.recognizers.packs import PackSpec
 
 __all__ = ["FaceEngine"]
@@ -25,19 +25,19 @@ class FaceEngine(Protocol):
     #: The pack used when none is named.
     default_pack: str
 
-    def detect(self, image: ImageInput, rectangle: Box | None = None, *, embed: bool = False,
+    def detect(self, image: ImageSource, rectangle: Box | None = None, *, embed: bool = False,
                attributes: bool = True, packs: Sequence[str] | None = None) -> ImageFaces: ...
 
-    def largest_face(self, image: ImageInput, rectangle: Box | None = None, *, embed: bool = True,
+    def largest_face(self, image: ImageSource, rectangle: Box | None = None, *, embed: bool = True,
                      attributes: bool = True, packs: Sequence[str] | None = None) -> tuple[Face, ImageFaces]: ...
 
-    def embed_many(self, images: Sequence[tuple[ImageInput, Box | None]], *, attributes: bool = True,
+    def embed_many(self, images: Sequence[ImageInput], *, attributes: bool = True,
                    packs: Sequence[str] | None = None) -> list[tuple[Face, ImageFaces] | FaceprintError]: ...
 
-    def compare(self, a: ImageInput, b: ImageInput, rect_a: Box | None = None, rect_b: Box | None = None,
+    def compare(self, a: ImageSource, b: ImageSource, rect_a: Box | None = None, rect_b: Box | None = None,
                 pack: str | None = None) -> Comparison: ...
 
-    def quality(self, image: ImageInput, rectangle: Box | None = None) -> QualityReport: ...
+    def quality(self, image: ImageSource, rectangle: Box | None = None) -> QualityReport: ...
 
     def close(self) -> None:
         """Releases what the engine holds (worker processes); the engine is not used after."""

@@ -19,6 +19,8 @@ __all__ = [
     "Detector",
     "Face",
     "FloatArray",
+    "ImageInput",
+    "ImageSource",
     "RGBImage",
 ]
 
@@ -68,6 +70,18 @@ class Box(NamedTuple):
 
     def scaled(self, s: float) -> Box:
         return Box(self.left * s, self.top * s, self.width * s, self.height * s)
+
+
+#: An image: base64 text (optionally a data URL), the file's bytes, or decoded RGB pixels.
+ImageSource = str | bytes | RGBImage
+
+
+@dataclass(frozen=True, slots=True)
+class ImageInput:
+    """An image with the region to look in (None: the whole image), as batch calls take them."""
+
+    source: ImageSource
+    rectangle: Box | None = None
 
 
 class Angle(NamedTuple):
