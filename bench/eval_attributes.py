@@ -273,7 +273,7 @@ def evaluate_attributes(faces_dir: Path, engine: Any) -> dict[str, dict[str, flo
         face = largest_face(engine, load(faces_dir, ph.file))
         if face is None:
             continue
-        a = face.attributes
+        a = face.attributes.to_wire() if face.attributes is not None else {}
         for key in _KEYS:
             if key in ph.truth:
                 hits.setdefault(key, []).append(a.get(key) == ph.truth[key])
@@ -290,7 +290,8 @@ def evaluate_attributes(faces_dir: Path, engine: Any) -> dict[str, dict[str, flo
         for f in engine.detect(load(faces_dir, group.name), embed=False, attributes=True).faces:
             cx, cy = f.box.center
             wearing = 150 <= cx <= 290 and 40 <= cy <= 180
-            hits.setdefault("sunglasses", []).append((f.attributes.get("glass_style") == "SUNGLASSES") == wearing)
+            worn = f.attributes is not None and f.attributes.glass_style == "SUNGLASSES"
+            hits.setdefault("sunglasses", []).append(worn == wearing)
     return {k: {"cases": len(v), "accuracy": float(np.mean(v))} for k, v in hits.items()}
 
 
@@ -313,7 +314,7 @@ def evaluate_quality(faces_dir: Path, engine: Any) -> dict[str, Any]:
         if face is None:
             continue
         q, o = assess_quality(image, face, engine.analyzer)
-        both = {**q, **o}
+        both = {**q.to_wire(), **o.to_wire()}
         ok = set(both) == set(bounds) and all(bounds[k][0] <= v <= bounds[k][1] for k, v in both.items())
         if not ok:
             failures.append(ph.file)

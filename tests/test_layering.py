@@ -19,6 +19,8 @@ FORBIDDEN: dict[str, tuple[str, ...]] = {
     "storage": ("api", "engine", "client", "cli"),
     "client": ("api", "storage", "engine", "service", "cli"),
     "api": ("cli",),
+    # the guide's vocabulary: everything stands on it, it stands on nothing
+    "vocabulary": ("api", "storage", "engine", "client", "cli", "service", "errors", "settings"),
 }
 
 

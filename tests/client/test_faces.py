@@ -26,7 +26,8 @@ def test_detect_finds_the_face_in_each_image(ffp: Client, faces_dir: Path) -> No
     rect = face.rectangle
     assert 0 <= rect.left < rect.right <= w and 0 <= rect.top < rect.bottom <= h
     assert rect.width >= 32 and 0.0 < face.quality <= 1.0
-    assert set(face.attributes) >= ATTRIBUTE_KEYS
+    assert set(face.raw["attributes"]) >= ATTRIBUTE_KEYS
+    assert face.attributes.gender_code is not None and face.attributes.st_age is not None
     assert face.landmarks and all(rect.left - rect.width < p.x < rect.right + rect.width for p in face.landmarks)
     assert face.angle is not None
 
@@ -64,10 +65,10 @@ def test_compare_without_a_face_raises_no_face(ffp: Client, faces_dir: Path) -> 
 def test_quality_reports_every_field(ffp: Client, faces_dir: Path) -> None:
     q = ffp.quality(faces_dir / PHOTOS["obama"])
     assert {"distance2center", "align_score", "brightness", "sharpness", "mouth_open", "missing", "size"} \
-        <= set(q.face.quality)
-    assert {"occlusion_total", "eye", "nose", "mouth", "eyebrow", "face_line"} <= set(q.face.occlusion)
+        <= set(q.raw["face"]["quality"])
+    assert {"occlusion_total", "eye", "nose", "mouth", "eyebrow", "face_line"} <= set(q.raw["face"]["occlusion"])
     assert q.optimal_rotation_angle in (0, 90, 180, 270)
-    assert 0.0 < q.face.quality["size"] < 1.0
+    assert 0.0 < q.face.quality.size < 1.0 and q.face.quality.sharpness > 0.0
 
 
 def test_features_and_search_round_trip(ffp: Client, faces_dir: Path) -> None:

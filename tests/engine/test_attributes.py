@@ -9,8 +9,8 @@ import pytest
 from PIL import Image, ImageOps
 
 from faceprint.engine import Engine
-from faceprint.engine.attributes import CONFIDENCE_KEYS
 from faceprint.engine.types import Face, RGBImage
+from faceprint.vocabulary import CONFIDENCE_FIELDS as CONFIDENCE_KEYS
 
 ENUMS = {
     "st_age": {"ST_CHILD", "ST_ADULT", "ST_OLD"},
@@ -43,30 +43,31 @@ def test_astronaut_has_every_key_and_enum(engine: Engine) -> None:
     from skimage import data
 
     a = face_of(engine, np.asarray(data.astronaut())).attributes
+    wire = a.to_wire()
     for key, values in ENUMS.items():
-        assert a[key] in values, key
+        assert wire[key] in values, key
     for key in CONFIDENCE_KEYS:
-        assert 0.0 <= a[f"{key}_confidence"] <= 1.0
-    assert a["st_respirator"] is None
-    assert isinstance(a["age_lower_limit"], int) and isinstance(a["age_up_limit"], int)
-    assert a["age_lower_limit"] <= a["age_estimate"] <= a["age_up_limit"]
-    assert a["gender_code"] == "FEMALE"
-    assert a["respirator_color"] == "COLOR_TYPE_NONE"
+        assert 0.0 <= a.confidence[key] <= 1.0
+    assert wire["st_respirator"] == ""
+    assert isinstance(a.age_lower_limit, int) and isinstance(a.age_up_limit, int)
+    assert a.age_lower_limit <= a.age_estimate <= a.age_up_limit
+    assert a.gender_code == "FEMALE"
+    assert a.respirator_color == "COLOR_TYPE_NONE"
 
 
 def test_gender_and_age(engine: Engine, faces_dir: Path) -> None:
     for name, gender in [("fr_obama.jpg", "MALE"), ("deepface_img1.jpg", "FEMALE"), ("fr_biden2.jpg", "MALE"),
                          ("fr_rose_leslie1.jpg", "FEMALE"), ("deepface_img29.jpg", "MALE")]:
         a = face_of(engine, load(faces_dir, name)).attributes
-        assert a["gender_code"] == gender, name
-        assert a["st_age"] == "ST_ADULT", name
-        assert 20 <= a["age_estimate"] <= 70, name
+        assert a.gender_code == gender, name
+        assert a.st_age == "ST_ADULT", name
+        assert 20 <= a.age_estimate <= 70, name
 
 
 def test_mask_on_tagged_photos(engine: Engine, faces_dir: Path) -> None:
-    results = [face_of(engine, load(faces_dir, n)).attributes["respirator_color"] == "COLOR_TYPE_OTHER"
+    results = [face_of(engine, load(faces_dir, n)).attributes.respirator_color == "COLOR_TYPE_OTHER"
                for n in MASKED]
-    clean = [face_of(engine, load(faces_dir, n)).attributes["respirator_color"] == "COLOR_TYPE_NONE"
+    clean = [face_of(engine, load(faces_dir, n)).attributes.respirator_color == "COLOR_TYPE_NONE"
              for n in UNMASKED]
     assert (sum(results) + sum(clean)) / (len(results) + len(clean)) >= 0.9, (results, clean)
     assert sum(results) >= 7
@@ -74,11 +75,11 @@ def test_mask_on_tagged_photos(engine: Engine, faces_dir: Path) -> None:
 
 def test_sunglasses_and_glasses(engine: Engine, faces_dir: Path) -> None:
     a = face_of(engine, load(faces_dir, "lfw_Abbas_Kiarostami_0001.jpg")).attributes
-    assert a["glass_style"] == "SUNGLASSES"
+    assert a.glass_style == "SUNGLASSES"
     for name in ["deepface_img24.jpg", "deepface_img25.jpg", "compreface_009_C.jpg"]:
-        assert face_of(engine, load(faces_dir, name)).attributes["glass_style"] == "TRANSPARENT_GLASSES", name
+        assert face_of(engine, load(faces_dir, name)).attributes.glass_style == "TRANSPARENT_GLASSES", name
     for name in ["fr_obama.jpg", "deepface_img1.jpg", "fr_biden2.jpg", "deepface_img29.jpg"]:
-        assert face_of(engine, load(faces_dir, name)).attributes["glass_style"] == "GLASSES_STYLE_TYPE_NONE", name
+        assert face_of(engine, load(faces_dir, name)).attributes.glass_style == "GLASSES_STYLE_TYPE_NONE", name
 
 
 def test_synthetic_sunglasses_turn_glass_style(engine: Engine, faces_dir: Path) -> None:
@@ -92,38 +93,38 @@ def test_synthetic_sunglasses_turn_glass_style(engine: Engine, faces_dir: Path) 
     assert face.points5 is not None
     mesh = engine.analyzer.mesh.run(image, face.points5)
     rng = np.random.default_rng(0)
-    assert face_of(engine, synth_sunglasses(image, mesh, rng)).attributes["glass_style"] == "SUNGLASSES"
-    assert face_of(engine, synth_mask(image, mesh, rng)).attributes["respirator_color"] == "COLOR_TYPE_OTHER"
+    assert face_of(engine, synth_sunglasses(image, mesh, rng)).attributes.glass_style == "SUNGLASSES"
+    assert face_of(engine, synth_mask(image, mesh, rng)).attributes.respirator_color == "COLOR_TYPE_OTHER"
 
 
 def test_expression(engine: Engine, faces_dir: Path) -> None:
-    assert face_of(engine, load(faces_dir, "fr_obama.jpg")).attributes["st_expression"] == "ST_HAPPY"
-    assert face_of(engine, load(faces_dir, "deepface_img1.jpg")).attributes["st_expression"] == "ST_HAPPY"
-    assert face_of(engine, load(faces_dir, "jcv_kishida_sample.jpg")).attributes["st_expression"] != "ST_HAPPY"
+    assert face_of(engine, load(faces_dir, "fr_obama.jpg")).attributes.st_expression == "ST_HAPPY"
+    assert face_of(engine, load(faces_dir, "deepface_img1.jpg")).attributes.st_expression == "ST_HAPPY"
+    assert face_of(engine, load(faces_dir, "jcv_kishida_sample.jpg")).attributes.st_expression != "ST_HAPPY"
 
 
 @pytest.mark.parametrize("name", ["deepface_img61.jpg", "deepface_img16.jpg", "compreface_FACE_1.jpg"])
 def test_beard(engine: Engine, faces_dir: Path, name: str) -> None:
-    assert face_of(engine, load(faces_dir, name)).attributes["mustache_style"] == "WHISKERS"
+    assert face_of(engine, load(faces_dir, name)).attributes.mustache_style == "WHISKERS"
 
 
 def test_no_beard(engine: Engine, faces_dir: Path) -> None:
     for name in ["deepface_img1.jpg", "fr_obama.jpg", "fr_rose_leslie1.jpg"]:
-        assert face_of(engine, load(faces_dir, name)).attributes["mustache_style"] == "MUSTACHE_STYLE_TYPE_NONE"
+        assert face_of(engine, load(faces_dir, name)).attributes.mustache_style == "MUSTACHE_STYLE_TYPE_NONE"
 
 
 def test_group_photo_has_one_face_in_sunglasses(engine: Engine, faces_dir: Path) -> None:
     faces = engine.detect(load(faces_dir, "compreface_000_5.jpg"), embed=False, attributes=True).faces
-    flagged = [f for f in faces if f.attributes["glass_style"] == "SUNGLASSES"]
+    flagged = [f for f in faces if f.attributes.glass_style == "SUNGLASSES"]
     assert len(faces) >= 4 and len(flagged) == 1
     cx, cy = flagged[0].box.center
     assert 150 <= cx <= 290 and 40 <= cy <= 180
 
 
 def test_cap_on_a_beanie_and_none_on_bare_heads(engine: Engine, faces_dir: Path) -> None:
-    assert face_of(engine, load(faces_dir, "compreface_005_A.jpg")).attributes["cap_style"] == "CAP"
+    assert face_of(engine, load(faces_dir, "compreface_005_A.jpg")).attributes.cap_style == "CAP"
     for name in ["fr_obama.jpg", "deepface_img1.jpg", "jcv_kishida_sample.jpg"]:
-        assert face_of(engine, load(faces_dir, name)).attributes["cap_style"] == "HAT_STYLE_TYPE_NONE", name
+        assert face_of(engine, load(faces_dir, name)).attributes.cap_style == "HAT_STYLE_TYPE_NONE", name
 
 
 def draw_helmet(image: RGBImage, mesh_points: np.ndarray, colour: tuple[int, int, int]) -> RGBImage:
@@ -156,7 +157,7 @@ def test_helmet_on_a_drawn_helmet_and_not_on_caps_or_bare_heads(engine: Engine, 
     # Bare heads, a knit beanie and a backwards cap are not helmets.
     for name in ["fr_obama.jpg", "deepface_img1.jpg", "compreface_005_A.jpg", "lfw_Filippo_Volandri_0001.jpg"]:
         a = face_of(engine, load(faces_dir, name)).attributes
-        assert a["st_helmet_style"] == "ST_HELMET_STYLE_TYPE_NONE", name
+        assert a.st_helmet_style == "ST_HELMET_STYLE_TYPE_NONE", name
     for name, colour in [("fr_obama.jpg", (235, 190, 20)), ("deepface_img1.jpg", (235, 235, 232)),
                          ("compreface_FACE_2.jpg", (25, 25, 28))]:
         image = load(faces_dir, name)
@@ -164,6 +165,6 @@ def test_helmet_on_a_drawn_helmet_and_not_on_caps_or_bare_heads(engine: Engine, 
         assert face.points5 is not None
         mesh = engine.analyzer.mesh.run(image, face.points5)
         a = face_of(engine, draw_helmet(image, mesh.points, colour)).attributes
-        assert a["st_helmet_style"] == "ST_HELMET", name
-        assert a["st_helmet_style_confidence"] >= 0.5
-        assert a["cap_style"] == "HAT_STYLE_TYPE_NONE", name  # one headwear, not a helmet and a cap
+        assert a.st_helmet_style == "ST_HELMET", name
+        assert a.confidence["st_helmet_style"] >= 0.5
+        assert a.cap_style == "HAT_STYLE_TYPE_NONE", name  # one headwear, not a helmet and a cap

@@ -23,8 +23,10 @@ def load(faces_dir: Path, name: str) -> RGBImage:
 
 
 def quality(engine: Engine, image: RGBImage) -> tuple[dict[str, float], dict[str, float]]:
+    """(quality, occlusion) of the largest face as the API's field -> value maps."""
     face, _ = engine.largest_face(image, embed=False, attributes=False)
-    return assess_quality(image, face, engine.analyzer)
+    q, o = assess_quality(image, face, engine.analyzer)
+    return q.to_wire(), o.to_wire()
 
 
 def grey_patch(engine: Engine, image: RGBImage, idx: list[int], grow: float = 1.3) -> RGBImage:
@@ -62,7 +64,7 @@ def test_clean_portrait_is_passport_like(engine: Engine, faces_dir: Path) -> Non
 def test_geometry_fields(engine: Engine, faces_dir: Path) -> None:
     image = load(faces_dir, "fr_obama.jpg")
     face, _ = engine.largest_face(image, embed=False, attributes=False)
-    q, _ = assess_quality(image, face, engine.analyzer)
+    q = assess_quality(image, face, engine.analyzer)[0].to_wire()
     h, w = image.shape[:2]
     cx, cy = face.box.center
     assert q["size"] == pytest.approx(face.box.area / (w * h), abs=1e-3)

@@ -15,6 +15,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from faceprint import errors as fpe
 from faceprint.api.errors import domain_error
+from faceprint.engine.types import Box, ImageInput
 from faceprint.storage.base import MAX_TOP_K
 
 __all__ = [
@@ -83,6 +84,12 @@ class ImageIn(_In):
 
     data: str = Field(description="Base64 of the image file bytes.")
     rectangle: RectangleIn | None = Field(None, description="Optional region to scan.")
+
+    def to_input(self) -> ImageInput:
+        """The image as the service takes it: the base64 text and an engine Box (or None)."""
+        r = self.rectangle
+        box = None if r is None else Box(float(r.left), float(r.top), float(r.width), float(r.height))
+        return ImageInput(self.data, box)
 
 
 class DetectRequest(_In):

@@ -1,13 +1,24 @@
-"""Response bodies of the Mercury Cloud face OpenAPI v1.5.0 (what the served OpenAPI document shows).
+"""Response bodies of the Mercury Cloud face OpenAPI v1.5.0 (what the served OpenAPI document shows), each
+built from the domain's typed objects by its ``of`` class method: the one place the wire's shapes are written.
 
 Every body carries ``trace_id`` (32 lowercase hex). Zero values are always emitted, as grpc-gateway does.
 """
 
 from __future__ import annotations
 
-from typing import Any
+import math
+from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel, ConfigDict, Field
+
+from faceprint import vocabulary as v
+from faceprint.engine.recognizers.packs import FAR_SCORES, PackSpec
+from faceprint.engine.types import Angle, Box, Face
+from faceprint.errors import FaceprintError
+from faceprint.storage.base import Database, Feature
+
+if TYPE_CHECKING:
+    from faceprint.engine.engine import QualityReport
 
 __all__ = [
     "ATTRIBUTE_KEYS",
@@ -65,6 +76,11 @@ def _ex(example: dict[str, Any]) -> ConfigDict:
     return ConfigDict(json_schema_extra={"examples": [example]})
 
 
+def _num(x: float, nd: int = 4) -> float:
+    x = float(x)
+    return round(x, nd) if math.isfinite(x) else 0.0
+
+
 class Status(BaseModel):
     """Per-item status: ``code`` 0 is success; else a gRPC canonical code and Faceprint's internal_code."""
 
@@ -72,6 +88,10 @@ class Status(BaseModel):
     code: int = 0
     message: str = "Success."
     internal_code: int = 0
+
+    @classmethod
+    def of(cls, err: FaceprintError | None) -> Status:
+        return cls() if err is None else cls(**err.to_status())
 
 
 class RectangleOut(BaseModel):
@@ -82,6 +102,11 @@ class RectangleOut(BaseModel):
     width: int
     height: int
 
+    @classmethod
+    def of(cls, box: Box) -> RectangleOut:
+        """Integer pixels: the box's top-left rounded, its size rounded."""
+        return cls(top=round(box.top), left=round(box.left), width=round(box.width), height=round(box.height))
+
 
 class AngleOut(BaseModel):
     """Head pose in degrees: yaw (left/right), pitch (up/down), roll (in-plane, clockwise > 0)."""
@@ -89,6 +114,10 @@ class AngleOut(BaseModel):
     yaw: float = 0.0
     pitch: float = 0.0
     roll: float = 0.0
+
+    @classmethod
+    def of(cls, a: Angle | None) -> AngleOut:
+        return cls() if a is None else cls(yaw=_num(a.yaw, 2), pitch=_num(a.pitch, 2), roll=_num(a.roll, 2))
 
 
 class PointOut(BaseModel):
@@ -101,15 +130,22 @@ class Attributes(BaseModel):
 
     age_lower_limit: int = Field(0, description="Estimated lower bound of the age, years.")
     age_up_limit: int = Field(0, description="Estimated upper bound of the age, years.")
-    st_age: str = Field("", description="ST_CHILD | ST_ADULT | ST_OLD")
-    gender_code: str = Field("", description="MALE | FEMALE")
-    mustache_style: str = Field("", description="MUSTACHE_STYLE_TYPE_NONE | WHISKERS")
-    respirator_color: str = Field("", description="COLOR_TYPE_NONE (no mask) | COLOR_TYPE_OTHER (mask)")
-    glass_style: str = Field("", description="GLASSES_STYLE_TYPE_NONE | TRANSPARENT_GLASSES | SUNGLASSES")
-    cap_style: str = Field("", description="HAT_STYLE_TYPE_NONE | CAP")
-    st_helmet_style: str = Field("", description="ST_HELMET_STYLE_TYPE_NONE | ST_HELMET")
-    st_expression: str = Field("", description="ST_CALM | ST_HAPPY | ST_ANGRY | ST_SURPRISED | ST_SORROW")
+    st_age: str = Field("", description=v.choices(v.AgeClass))
+    gender_code: str = Field("", description=v.choices(v.Gender))
+    mustache_style: str = Field("", description=v.choices(v.MustacheStyle))
+    respirator_color: str = Field(
+        "", description=f"{v.RespiratorColor.NONE} (no mask) | {v.RespiratorColor.OTHER} (mask)"
+    )
+    glass_style: str = Field("", description=v.choices(v.GlassStyle))
+    cap_style: str = Field("", description=v.choices(v.CapStyle))
+    st_helmet_style: str = Field("", description=v.choices(v.HelmetStyle))
+    st_expression: str = Field("", description=v.choices(v.Expression))
     st_respirator: str = Field("", description="Reserved, not used (empty).")
+
+    @classmethod
+    def of(cls, a: v.Attributes | None) -> Attributes:
+        """Every key; ``""`` where the attribute models did not run (proto3's zero value)."""
+        return cls(**(a or v.Attributes()).to_wire())
 
 
 class FaceOut(BaseModel):
@@ -125,6 +161,16 @@ class FaceOut(BaseModel):
         "the image's left (the person's right eye); 4 the base of the nose."
     )
     attributes: Attributes
+
+    @classmethod
+    def of(cls, face: Face) -> FaceOut:
+        """The API's Face object (decision 11)."""
+        pts = face.points5 if face.points5 is not None else face.keypoints
+        return cls(
+            rectangle=RectangleOut.of(face.box), quality=_num(face.score, 7), angle=AngleOut.of(face.angle),
+            landmarks=[] if pts is None else [PointOut(x=_num(p[0], 2), y=_num(p[1], 2)) for p in pts],
+            attributes=Attributes.of(face.attributes),
+        )
 
 
 class DetectBatch(BaseModel):
@@ -151,6 +197,7 @@ class CompareResponse(BaseModel):
     another_face: FaceOut
 
 
+# Field for field faceprint.vocabulary.QualityScores and Occlusion (tests/api/test_vocabulary.py holds them equal).
 class QualityScores(BaseModel):
     distance2center: float = Field(description="Face centre to image centre, 0 far .. 1 centred (ref 0.2..1).")
     align_score: float = Field(description="Landmark fit, low..high (ref >= 1.0; not bounded to 1).")
@@ -192,6 +239,13 @@ class QualityResponse(BaseModel):
     optimal_rotation_angle: int = Field(description="0, 90, 180 or 270: clockwise rotation that makes the "
                                         "face upright.")
 
+    @classmethod
+    def of(cls, q: QualityReport, trace_id: str) -> QualityResponse:
+        """Decision 10: ``face`` {rectangle, angle, quality, occlusion} plus ``optimal_rotation_angle``."""
+        face = QualityFace(rectangle=RectangleOut.of(q.face.box), angle=AngleOut.of(q.angle),
+                           quality=QualityScores(**q.quality.to_wire()), occlusion=Occlusion(**q.occlusion.to_wire()))
+        return cls(trace_id=trace_id, face=face, optimal_rotation_angle=int(q.optimal_rotation_angle))
+
 
 class DatabaseResponse(BaseModel):
     model_config = _ex({"trace_id": TRACE, "db_id": "91309912-cbcf-4985-be08-552363ed6000",
@@ -205,6 +259,12 @@ class DatabaseResponse(BaseModel):
     feature_version: int = Field(description="Descriptor model version of the database's features.")
     max_size: int
     size: int = Field(description="Features stored now.")
+
+    @classmethod
+    def of(cls, db: Database, feature_version: int, trace_id: str) -> DatabaseResponse:
+        """``feature_version``: the integer of the database's recogniser pack (``FaceService.feature_version``)."""
+        return cls(trace_id=trace_id, db_id=db.db_id, name=db.name, description=db.description,
+                   feature_version=feature_version, max_size=db.max_size, size=db.size)
 
 
 class ListDatabasesResponse(BaseModel):
@@ -224,6 +284,10 @@ class FeatureOut(BaseModel):
     key: str
     extra_info: str
 
+    @classmethod
+    def of(cls, f: Feature) -> FeatureOut:
+        return cls(feature_id=f.feature_id, key=f.key, extra_info=f.extra_info)
+
 
 class FeatureResponse(BaseModel):
     model_config = _ex({"trace_id": TRACE, "feature": _FEATURE})
@@ -236,6 +300,13 @@ class AddedFeature(BaseModel):
     key: str
     extra_info: str
     face: FaceOut | None = Field(description="The face the feature was made of (null on failure).")
+
+    @classmethod
+    def of(cls, key: str, extra_info: str, feature: Feature | None, face: Face | None) -> AddedFeature:
+        if feature is None:
+            return cls(feature_id="", key=key, extra_info=extra_info, face=None)
+        return cls(feature_id=feature.feature_id, key=feature.key, extra_info=feature.extra_info,
+                   face=None if face is None else FaceOut.of(face))
 
 
 class BatchAddResponse(BaseModel):
@@ -294,6 +365,17 @@ class RecognizerInfo(BaseModel):
     thresholds: list[FarThreshold] = Field(
         description="Score thresholds per false-accept rate; the same numbers for every calibrated pack."
     )
+
+    @classmethod
+    def of(cls, spec: PackSpec, default: bool) -> RecognizerInfo:
+        """A pack with its current calibration's score per false-accept rate (none before a user pack is
+        calibrated with `faceprint models calibrate`)."""
+        return cls(
+            name=spec.name, feature_version=spec.feature_version, model_version=spec.model_version, dim=spec.dim,
+            default=default, shipped=spec.shipped, licence=spec.licence, calibration=spec.calibration,
+            thresholds=[FarThreshold(far=far, score=score) for far, score in FAR_SCORES.items()]
+            if spec.calibration else [],
+        )
 
 
 class InfoResponse(BaseModel):

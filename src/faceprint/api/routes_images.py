@@ -11,12 +11,14 @@ from faceprint.api.context import AppId, Ctx, TraceId
 from faceprint.api.requests import CompareRequest, DetectRequest, QualityRequest
 from faceprint.api.responses import (
     CompareResponse,
+    DetectBatch,
     DetectResponse,
     ErrorResponse,
+    FaceOut,
     GatewayErrorResponse,
     QualityResponse,
+    Status,
 )
-from faceprint.api.wire import face_json, image_of, quality_json, status_json
 
 __all__ = ["ERRORS", "router"]
 
@@ -32,40 +34,38 @@ router = APIRouter(prefix="/openapi/face/v1/{app_id}", tags=["face"], responses=
 
 
 @router.post("/detect", response_model=DetectResponse, summary="Face detection (every face, 1-16 images)")
-async def detect(body: DetectRequest, ctx: Ctx, app_id: AppId, trace_id: TraceId) -> dict[str, Any]:
+async def detect(body: DetectRequest, ctx: Ctx, app_id: AppId, trace_id: TraceId) -> DetectResponse:
     """Detects every face (>= 32 px) of each image. ``results[i]`` and ``batches[i]`` line up with
     ``images[i]``. An image without a face answers code 0 and ``faces: []``; an image that cannot be read
     fails only its own ``results[i]``."""
-    outs = await ctx.service.detect([image_of(img) for img in body.images])
-    results: list[dict[str, Any]] = []
-    batches: list[dict[str, Any]] = []
-    n = 0
+    outs = await ctx.service.detect([img.to_input() for img in body.images])
+    results: list[Status] = []
+    batches: list[DetectBatch] = []
     for out in outs:
         if isinstance(out, fpe.FaceprintError):
-            results.append(status_json(out))
-            batches.append({"faces": []})
+            results.append(Status.of(out))
+            batches.append(DetectBatch(faces=[]))
         else:
-            results.append(status_json(None))
-            batches.append({"faces": [face_json(f) for f in out.faces]})
-            n += len(out.faces)
-    ctx.metrics.add_faces("detect", n)
-    return {"trace_id": trace_id, "results": results, "batches": batches}
+            results.append(Status.of(None))
+            batches.append(DetectBatch(faces=[FaceOut.of(f) for f in out.faces]))
+    ctx.metrics.add_faces("detect", sum(len(b.faces) for b in batches))
+    return DetectResponse(trace_id=trace_id, results=results, batches=batches)
 
 
 @router.post("/compare", response_model=CompareResponse, summary="Face verification (1:1)")
-async def compare(body: CompareRequest, ctx: Ctx, app_id: AppId, trace_id: TraceId) -> dict[str, Any]:
+async def compare(body: CompareRequest, ctx: Ctx, app_id: AppId, trace_id: TraceId) -> CompareResponse:
     """Compares the largest face of ``one`` with the largest face of ``another``. ``score`` 0..1, higher
     is more similar. No face in either image: 400, internal_code 1201."""
-    c = await ctx.service.compare(image_of(body.one), image_of(body.another))
+    c = await ctx.service.compare(body.one.to_input(), body.another.to_input())
     ctx.metrics.add_faces("compare", 2)
-    return {"trace_id": trace_id, "score": round(float(c.score), 7), "one_face": face_json(c.one_face),
-            "another_face": face_json(c.another_face)}
+    return CompareResponse(trace_id=trace_id, score=round(float(c.score), 7), one_face=FaceOut.of(c.one_face),
+                           another_face=FaceOut.of(c.another_face))
 
 
 @router.post("/quality", response_model=QualityResponse, summary="Quality check (largest face)")
-async def quality(body: QualityRequest, ctx: Ctx, app_id: AppId, trace_id: TraceId) -> dict[str, Any]:
+async def quality(body: QualityRequest, ctx: Ctx, app_id: AppId, trace_id: TraceId) -> QualityResponse:
     """Size, angle, brightness, sharpness, occlusion... of the largest face, on the guide's scales, and
     the clockwise rotation that makes the face upright. No face: 400, internal_code 1201."""
-    q = await ctx.service.quality(image_of(body.image))
+    q = await ctx.service.quality(body.image.to_input())
     ctx.metrics.add_faces("quality", 1)
-    return {"trace_id": trace_id, **quality_json(q)}
+    return QualityResponse.of(q, trace_id)

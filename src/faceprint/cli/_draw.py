@@ -7,6 +7,7 @@ from pathlib import Path
 from PIL import Image, ImageDraw, ImageFont, ImageOps
 
 from faceprint.client import Face
+from faceprint.vocabulary import GlassStyle, RespiratorColor
 
 __all__ = ["draw_faces", "label"]
 
@@ -17,16 +18,15 @@ def label(face: Face, index: int) -> str:
     """A short caption: index, gender, age range, expression, glasses/mask when worn."""
     a = face.attributes
     parts = [f"#{index}"]
-    if a.get("gender_code"):
-        parts.append(str(a["gender_code"]).lower())
-    if a.get("age_lower_limit") is not None and a.get("age_up_limit") is not None:
-        parts.append(f"{a['age_lower_limit']}-{a['age_up_limit']}")
-    if a.get("st_expression"):
-        parts.append(str(a["st_expression"]).removeprefix("ST_").lower())
-    glasses = str(a.get("glass_style", ""))
-    if glasses and not glasses.endswith("_NONE"):
-        parts.append(glasses.lower())
-    if a.get("respirator_color") == "COLOR_TYPE_OTHER":
+    if a.gender_code is not None:
+        parts.append(a.gender_code.value.lower())
+    if a.age_lower_limit or a.age_up_limit:
+        parts.append(f"{a.age_lower_limit}-{a.age_up_limit}")
+    if a.st_expression is not None:
+        parts.append(a.st_expression.value.removeprefix("ST_").lower())
+    if a.glass_style is not None and a.glass_style is not GlassStyle.NONE:
+        parts.append(a.glass_style.value.lower())
+    if a.respirator_color is RespiratorColor.OTHER:
         parts.append("mask")
     return " ".join(parts)
 

@@ -15,6 +15,7 @@ from faceprint.client import (
     SearchResponse,
     Status,
 )
+from faceprint.vocabulary import Attributes, CapStyle, GlassStyle, HelmetStyle, MustacheStyle, RespiratorColor
 
 __all__ = [
     "Progress",
@@ -75,19 +76,17 @@ def _box(face: Face) -> str:
     return f"{r.width}x{r.height} at left {r.left}, top {r.top}"
 
 
-def _attrs(attrs: dict[str, Any]) -> str:
+def _attrs(a: Attributes) -> str:
     parts: list[str] = []
-    lo, hi = attrs.get("age_lower_limit"), attrs.get("age_up_limit")
-    if lo is not None or hi is not None:
-        parts.append(f"age {lo}-{hi}")
-    for k in ("gender_code", "st_age", "st_expression"):
-        if attrs.get(k):
-            parts.append(str(attrs[k]))
-    # accessories only when worn: "..._NONE" means not wearing one
-    for k in ("glass_style", "respirator_color", "mustache_style", "cap_style", "st_helmet_style"):
-        v = str(attrs.get(k) or "")
-        if v and not v.endswith("_NONE"):
-            parts.append(f"{k} {v}")
+    if a.age_lower_limit or a.age_up_limit:
+        parts.append(f"age {a.age_lower_limit}-{a.age_up_limit}")
+    parts += [str(x) for x in (a.gender_code, a.st_age, a.st_expression) if x is not None]
+    # accessories only when worn
+    worn = {"glass_style": a.glass_style is not None and a.glass_style is not GlassStyle.NONE,
+            "respirator_color": a.respirator_color is RespiratorColor.OTHER,
+            "mustache_style": a.mustache_style is MustacheStyle.WHISKERS,
+            "cap_style": a.cap_style is CapStyle.CAP, "st_helmet_style": a.st_helmet_style is HelmetStyle.HELMET}
+    parts += [f"{k} {getattr(a, k)}" for k, on in worn.items() if on]
     return ", ".join(parts)
 
 
@@ -127,8 +126,8 @@ def format_quality(q: QualityResult) -> list[str]:
     """Each field with the guide's passport-like reference range, marked ok / out."""
     f = q.face
     values: dict[str, float] = {"angle.yaw": f.angle.yaw, "angle.pitch": f.angle.pitch, "angle.roll": f.angle.roll}
-    values.update({f"quality.{k}": v for k, v in f.quality.items()})
-    values.update({f"occlusion.{k}": v for k, v in f.occlusion.items()})
+    values.update({f"quality.{k}": v for k, v in f.quality.to_wire().items()})
+    values.update({f"occlusion.{k}": v for k, v in f.occlusion.to_wire().items()})
     r = f.rectangle
     lines = [f"face {r.width}x{r.height} at left {r.left}, top {r.top}; "
              f"optimal rotation {q.optimal_rotation_angle} deg",

@@ -10,6 +10,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from faceprint.vocabulary import Attributes, Occlusion, QualityScores
+
 if TYPE_CHECKING:
     from faceprint.client._errors import ApiError
 
@@ -136,13 +138,14 @@ class Status:
 @dataclass(frozen=True, slots=True)
 class Face:
     """A detected face: box, detection confidence ``quality`` (0..1), head ``angle``, ``landmarks`` and the
-    guide's ``attributes`` (``gender_code``, ``st_age``, ``age_lower_limit``, ``glass_style``, ...)."""
+    guide's ``attributes`` (:class:`faceprint.vocabulary.Attributes`: ``gender_code``, ``st_age``, ...; None
+    where the server sent no value)."""
 
     rectangle: Rectangle
     quality: float
     angle: Angle | None
     landmarks: list[Point]
-    attributes: dict[str, Any]
+    attributes: Attributes
     raw: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
 
     @classmethod
@@ -152,7 +155,7 @@ class Face:
                   if isinstance(p, dict)]
         angle = Angle.from_wire(d["angle"]) if isinstance(d.get("angle"), dict) else None
         return cls(Rectangle.from_wire(d.get("rectangle")), _float(d.get("quality")), angle, points,
-                   _dict(d.get("attributes")), raw=d)
+                   Attributes.from_wire(d.get("attributes")), raw=d)
 
 
 @dataclass(frozen=True, slots=True)
@@ -202,22 +205,20 @@ class Comparison:
 
 @dataclass(frozen=True, slots=True)
 class QualityFace:
-    """The quality check of the largest face: ``quality`` (distance2center, align_score, brightness,
-    sharpness, mouth_open, missing, size) and ``occlusion`` (occlusion_total, eye, nose, mouth, eyebrow,
-    face_line) on the guide's scales."""
+    """The quality check of the largest face: ``quality`` and ``occlusion`` on the guide's scales
+    (:class:`faceprint.vocabulary.QualityScores`, :class:`faceprint.vocabulary.Occlusion`)."""
 
     rectangle: Rectangle
     angle: Angle
-    quality: dict[str, float]
-    occlusion: dict[str, float]
+    quality: QualityScores
+    occlusion: Occlusion
     raw: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
 
     @classmethod
     def from_wire(cls, d: Any) -> QualityFace:
         d = _dict(d)
         return cls(Rectangle.from_wire(d.get("rectangle")), Angle.from_wire(d.get("angle")),
-                   {k: _float(v) for k, v in _dict(d.get("quality")).items()},
-                   {k: _float(v) for k, v in _dict(d.get("occlusion")).items()}, raw=d)
+                   QualityScores.from_wire(d.get("quality")), Occlusion.from_wire(d.get("occlusion")), raw=d)
 
 
 @dataclass(frozen=True, slots=True)

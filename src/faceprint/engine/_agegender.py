@@ -20,6 +20,7 @@ import numpy as np
 
 from faceprint.engine.align import chip_transform, resample_chip
 from faceprint.engine.types import FloatArray, RGBImage
+from faceprint.vocabulary import AgeClass
 
 __all__ = ["AgeGender", "AgeGenderResult"]
 
@@ -52,13 +53,13 @@ class AgeGenderResult:
         hi = min(len(p) - 1, int(np.ceil(self.age + half)))
         return lo, hi, float(p[lo : hi + 1].sum())
 
-    def age_class(self) -> tuple[str, float]:
-        """(``ST_CHILD``/``ST_ADULT``/``ST_OLD``, probability of that class under the distribution)."""
+    def age_class(self) -> tuple[AgeClass, float]:
+        """(the age class of the expected age, probability of that class under the distribution)."""
         p = self.age_probs.astype(np.float64)
         child, old = float(p[:CHILD_MAX].sum()), float(p[OLD_MIN:].sum())
         adult = 1.0 - child - old
-        label = "ST_CHILD" if self.age < CHILD_MAX else "ST_OLD" if self.age >= OLD_MIN else "ST_ADULT"
-        return label, {"ST_CHILD": child, "ST_ADULT": adult, "ST_OLD": old}[label]
+        label = AgeClass.CHILD if self.age < CHILD_MAX else AgeClass.OLD if self.age >= OLD_MIN else AgeClass.ADULT
+        return label, {AgeClass.CHILD: child, AgeClass.ADULT: adult, AgeClass.OLD: old}[label]
 
 
 class AgeGender:

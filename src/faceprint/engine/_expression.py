@@ -17,19 +17,20 @@ import numpy as np
 from faceprint.engine._facemesh import MeshResult, warp
 from faceprint.engine._tflite import TFLiteModel
 from faceprint.engine.types import FloatArray, RGBImage
+from faceprint.vocabulary import Expression
 
-__all__ = ["FER_CLASSES", "GUIDE_FROM_FER", "Expression"]
+__all__ = ["FER_CLASSES", "GUIDE_FROM_FER", "ExpressionModel"]
 
 FER_CLASSES = ("angry", "disgust", "fear", "happy", "sad", "surprise", "neutral")
 #: fer class -> the guide's st_expression value.
 GUIDE_FROM_FER = {
-    "angry": "ST_ANGRY",
-    "disgust": "ST_ANGRY",
-    "fear": "ST_SURPRISED",
-    "happy": "ST_HAPPY",
-    "sad": "ST_SORROW",
-    "surprise": "ST_SURPRISED",
-    "neutral": "ST_CALM",
+    "angry": Expression.ANGRY,
+    "disgust": Expression.ANGRY,
+    "fear": Expression.SURPRISED,
+    "happy": Expression.HAPPY,
+    "sad": Expression.SORROW,
+    "surprise": Expression.SURPRISED,
+    "neutral": Expression.CALM,
 }
 _CROP_SCALE = 1.15
 
@@ -50,7 +51,7 @@ def expression_crop(image: RGBImage, mesh: MeshResult, size: int = 64) -> RGBIma
     return warp(image, np.hstack([a, t[:, None]]).astype(np.float32), size)
 
 
-class Expression:
+class ExpressionModel:
     """``predict(image, mesh)`` -> probabilities of the guide's five expressions."""
 
     def __init__(self, path: Path, threads: int = 1) -> None:
@@ -64,10 +65,10 @@ class Expression:
         out = self._model.run(x[None, :, :, None])[0].reshape(-1)
         return np.asarray(out, dtype=np.float32)
 
-    def predict(self, image: RGBImage, mesh: MeshResult) -> dict[str, float]:
+    def predict(self, image: RGBImage, mesh: MeshResult) -> dict[Expression, float]:
         """The guide's five expressions with probabilities summing to 1."""
         probs = self.fer_probabilities(image, mesh)
-        out = dict.fromkeys(("ST_CALM", "ST_HAPPY", "ST_ANGRY", "ST_SURPRISED", "ST_SORROW"), 0.0)
+        out = dict.fromkeys(Expression, 0.0)
         for name, p in zip(FER_CLASSES, probs, strict=True):
             out[GUIDE_FROM_FER[name]] += float(p)
         return out

@@ -48,6 +48,7 @@ from faceprint.engine.tilt import find_tilted
 from faceprint.engine.types import Angle, Box, Detection, Face, ImageInput, ImageSource, RGBImage
 from faceprint.errors import BadFeatureVersion, FaceprintError, NoFace
 from faceprint.settings import Settings
+from faceprint.vocabulary import Occlusion, QualityScores
 
 __all__ = ["Comparison", "Engine", "ImageFaces", "QualityReport"]
 
@@ -82,8 +83,8 @@ class Comparison:
 class QualityReport:
     face: Face
     angle: Angle
-    quality: dict[str, float]
-    occlusion: dict[str, float]
+    quality: QualityScores
+    occlusion: Occlusion
     #: Clockwise rotation (0/90/180/270) that turns the photo upright (the nearest quarter turn).
     optimal_rotation_angle: int
     timings: dict[str, float] = field(default_factory=dict)
@@ -285,7 +286,6 @@ class Engine:
             align5=pts(face.align5),
             embeddings=dict(face.embeddings),
             angle=angle,
-            attributes=dict(face.attributes),
             timings=dict(face.timings),
         )
 

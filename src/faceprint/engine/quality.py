@@ -26,6 +26,7 @@ share a clean face shows there (``_BASELINE``, the median over the evaluation ph
 from __future__ import annotations
 
 import math
+from dataclasses import fields
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -34,14 +35,15 @@ from scipy import ndimage
 from faceprint.engine._facemesh import MeshResult, eye_centres
 from faceprint.engine._regions import FaceRegions
 from faceprint.engine.types import Face, RGBImage
+from faceprint.vocabulary import Occlusion, QualityScores
 
 if TYPE_CHECKING:
     from faceprint.engine.attributes import FaceAnalyzer
 
 __all__ = ["OCCLUSION_KEYS", "QUALITY_KEYS", "SHARPNESS_SCALE", "assess_quality"]
 
-QUALITY_KEYS = ("distance2center", "align_score", "brightness", "sharpness", "mouth_open", "missing", "size")
-OCCLUSION_KEYS = ("occlusion_total", "eye", "nose", "mouth", "eyebrow", "face_line")
+QUALITY_KEYS = tuple(f.name for f in fields(QualityScores))
+OCCLUSION_KEYS = tuple(f.name for f in fields(Occlusion))
 SHARPNESS_SCALE = 0.12
 _PARTS = {"eye": "eye_ring", "nose": "nose", "mouth": "mouth", "eyebrow": "eyebrow", "face_line": "face_line"}
 #: Share of "unlike skin" pixels a clean face shows in each part (median over the evaluation photos).
@@ -91,8 +93,7 @@ def _align_score(mesh: MeshResult, face: Face) -> float:
     return float(min(mesh.presence * 0.1 / max(float(err), 0.01), 10.0))
 
 
-def assess_quality(image: RGBImage, face: Face, analyzer: FaceAnalyzer) -> tuple[dict[str, float],
-                                                                                   dict[str, float]]:
+def assess_quality(image: RGBImage, face: Face, analyzer: FaceAnalyzer) -> tuple[QualityScores, Occlusion]:
     """(quality, occlusion) of one face with 5 points; see the module docstring for scales."""
     h, w = image.shape[:2]
     cx, cy = face.box.center
@@ -104,8 +105,7 @@ def assess_quality(image: RGBImage, face: Face, analyzer: FaceAnalyzer) -> tuple
     mesh = analyzer.face_mesh(image, face)
     if mesh is None:
         quality.update(align_score=0.0, brightness=0.0, sharpness=0.0, mouth_open=0.0, missing=0.0)
-        return ({k: round(quality[k], 4) for k in QUALITY_KEYS},
-                dict.fromkeys(OCCLUSION_KEYS, 0.0))
+        return QualityScores(**{k: round(quality[k], 4) for k in QUALITY_KEYS}), Occlusion()
     fr = FaceRegions(mesh)
     occ = _occlusion(fr)
     oval = fr.masks["oval"]
@@ -121,4 +121,4 @@ def assess_quality(image: RGBImage, face: Face, analyzer: FaceAnalyzer) -> tuple
         align_score=_align_score(mesh, face),
         missing=inside * (1.0 - occ["occlusion_total"]),
     )
-    return {k: round(float(quality[k]), 4) for k in QUALITY_KEYS}, occ
+    return QualityScores(**{k: round(float(quality[k]), 4) for k in QUALITY_KEYS}), Occlusion(**occ)

@@ -7,10 +7,12 @@ rotation has been undone), x to the right, y down. Angles are degrees.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, NamedTuple, Protocol
+from typing import NamedTuple, Protocol
 
 import numpy as np
 import numpy.typing as npt
+
+from faceprint.vocabulary import Attributes
 
 __all__ = [
     "Angle",
@@ -132,8 +134,8 @@ class Face:
     align5: FloatArray | None = None
     #: Head pose.
     angle: Angle | None = None
-    #: The guide's attributes (keys and enum spellings of the Mercury guide) and extra confidences.
-    attributes: dict[str, Any] = field(default_factory=dict)
+    #: The guide's attributes with their confidences (None until the attribute models have run).
+    attributes: Attributes | None = None
     #: Rotation (degrees clockwise, 0/90/180/270) that was applied to the image to find this face; a
     #: tilted face found in the image turned by its own angle reports the quarter turn nearest that angle.
     rotation: int = 0
