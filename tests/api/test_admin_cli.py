@@ -99,11 +99,12 @@ def test_serve_subprocess(tmp_path: Path, model_dir: Path) -> None:
     assert cred["secret_key"] in out and cred["app_id"] in out and str(port) in out
 
 
-def test_tenants_only_store_beside_the_owner(tmp_path: Path) -> None:
+def test_tenant_store_beside_the_owner(tmp_path: Path) -> None:
     """What `apps`/`keys` open beside a running service: no lock, no index, apps and keys only."""
     from faceprint.errors import StoreLocked
-    from faceprint.storage.base import NewFeature
+    from faceprint.storage.base import AppUsage, FeatureStore, NewFeature, TenantStore
     from faceprint.storage.sqlite_store import SqliteStore
+    from faceprint.storage.sqlite_tenants import SqliteTenantStore
 
     path = tmp_path / "faceprint.db"
     owner = SqliteStore(path)  # as `faceprint serve` holds it
@@ -114,18 +115,13 @@ def test_tenants_only_store_beside_the_owner(tmp_path: Path) -> None:
         owner.add_features(app.app_id, db.db_id, [NewFeature(vec, "k", "")], "v1")
         with pytest.raises(StoreLocked):
             SqliteStore(path)
-        side = SqliteStore(path, tenants_only=True)
+        side = SqliteTenantStore(path)
         try:
+            assert isinstance(side, TenantStore) and not isinstance(side, FeatureStore)
             second = side.create_app("b", 50)
             side.add_key(second.app_id, "ak-b", b"sealed")
             assert [a.name for a in side.list_apps()] == ["a", "b"]
-            assert side.list_databases(app.app_id)[0].size == 1
-            for call in (lambda: side.search(app.app_id, [db.db_id], vec, 1, 0.0, "v1"),
-                         lambda: side.add_features(app.app_id, db.db_id, [NewFeature(vec, "k", "")], "v1"),
-                         lambda: side.delete_database(app.app_id, db.db_id),
-                         lambda: side.create_database(app.app_id, "e", "", 10, "v1")):
-                with pytest.raises(StoreLocked):
-                    call()
+            assert side.app_usage(app.app_id) == AppUsage(databases=1, reserved=10)
         finally:
             side.close()
         # the owner sees the new key at once and its own data is untouched

@@ -8,6 +8,7 @@ a float32 numpy brute force.
 from __future__ import annotations
 
 import threading
+import uuid
 
 import numpy as np
 import numpy.typing as npt
@@ -25,7 +26,7 @@ from faceprint.errors import (
     QuotaExceeded,
     TooManyKeys,
 )
-from faceprint.storage.base import MAX_TOP_K, Database, Feature, FeatureStore, Hit, NewFeature
+from faceprint.storage.base import MAX_TOP_K, AppUsage, Database, Feature, FeatureStore, Hit, NewFeature
 
 MV = "dlib-resnet-v1"
 F32 = npt.NDArray[np.float32]
@@ -165,10 +166,20 @@ def test_quota_reserved_at_creation_and_freed_by_delete(store: FeatureStore) -> 
     store.create_database(app, "c", "", 400, MV)  # exactly what is left
     with pytest.raises(QuotaExceeded):
         store.create_database(app, "d", "", 1, MV)
+    assert store.app_usage(app) == AppUsage(databases=2, reserved=1000)
     store.delete_database(app, big.db_id)
+    assert store.app_usage(app) == AppUsage(databases=1, reserved=400)
     store.create_database(app, "e", "", 600, MV)
     other = store.create_app("other", quota=5).app_id  # another app's quota is its own
     store.create_database(other, "f", "", 5, MV)
+    assert store.app_usage(other) == AppUsage(1, 5) and store.app_usage("no-such-app") == AppUsage(0, 0)
+
+
+def test_app_and_database_ids_are_dashed_uuid4_in_every_backend(store: FeatureStore) -> None:
+    app = store.create_app("ids", quota=10).app_id
+    db = store.create_database(app, "a", "", 1, MV).db_id
+    for ident in (app, db):
+        assert str(uuid.UUID(ident)) == ident and uuid.UUID(ident).version == 4
 
 
 def test_database_full_per_item(store: FeatureStore, app: str) -> None:

@@ -23,7 +23,7 @@ from faceprint.api.middleware import GatewayMiddleware
 from faceprint.secrets import SealError, SecretBox
 from faceprint.service import FaceService
 from faceprint.settings import Settings
-from faceprint.storage.base import FeatureStore
+from faceprint.storage.base import Store, TenantStore
 
 if TYPE_CHECKING:
     from faceprint.engine.protocol import FaceEngine
@@ -40,7 +40,7 @@ _AUTH_DOC = (
 )
 
 
-def _key_lookup(store: FeatureStore, box: SecretBox) -> SecretLookup:
+def _key_lookup(store: TenantStore, box: SecretBox) -> SecretLookup:
     def lookup(access_key: str) -> Credential | None:
         key = store.get_key(access_key)
         if key is None or not key.active:
@@ -74,7 +74,7 @@ def _load_engine(settings: Settings) -> FaceEngine | None:
 
 
 def create_app(
-    settings: Settings, engine: FaceEngine | None = None, store: FeatureStore | None = None,
+    settings: Settings, engine: FaceEngine | None = None, store: Store | None = None,
     *, owned: bool = False,
 ) -> FastAPI:
     """The Mercury Cloud face OpenAPI v1.5.0 over ``engine`` and ``store``.

@@ -19,7 +19,7 @@ from typing import Any
 from faceprint.errors import FaceprintError
 from faceprint.secrets import SecretBox, new_access_key, new_secret_key
 from faceprint.settings import Settings
-from faceprint.storage.base import FeatureStore
+from faceprint.storage.base import Store, TenantStore
 
 __all__ = ["create_app_with_key", "ensure_first_app", "register"]
 
@@ -40,15 +40,14 @@ def _settings(args: argparse.Namespace) -> Settings:
     return Settings(**over)
 
 
-def _open_store(settings: Settings) -> FeatureStore:
+def _open_store(settings: Settings) -> Store:
     from faceprint.storage.factory import open_store
 
-    store: FeatureStore = open_store(settings)
-    return store
+    return open_store(settings)
 
 
 def create_app_with_key(
-    store: FeatureStore, settings: Settings, name: str, quota: int | None = None
+    store: TenantStore, settings: Settings, name: str, quota: int | None = None
 ) -> dict[str, str]:
     """A new app and its first key pair: ``{"app_id", "access_key", "secret_key"}`` (the only time the
     plain secret exists outside the client)."""
@@ -68,7 +67,7 @@ def _write_private(path: Path, data: dict[str, Any]) -> None:
     os.replace(tmp, path)
 
 
-def ensure_first_app(store: FeatureStore, settings: Settings, endpoint: str) -> dict[str, str] | None:
+def ensure_first_app(store: TenantStore, settings: Settings, endpoint: str) -> dict[str, str] | None:
     """Create app "default" with a key pair when the store has no app; write ``credentials.json``."""
     if store.list_apps():
         return None
@@ -137,11 +136,11 @@ def _serve(args: argparse.Namespace) -> int:
 
 def _with_store(args: argparse.Namespace, fn: Any) -> int:
     """Runs an apps/keys command on the store, opened for tenants only: beside a running `serve` too."""
-    from faceprint.storage.factory import open_store
+    from faceprint.storage.factory import open_tenant_store
 
     settings = _settings(args)
     try:
-        store = open_store(settings, tenants_only=True)
+        store = open_tenant_store(settings)
     except FaceprintError as e:
         log.error("%s", e.message)
         return 1
@@ -156,7 +155,7 @@ def _with_store(args: argparse.Namespace, fn: Any) -> int:
 
 
 def _apps_create(args: argparse.Namespace) -> int:
-    def run(store: FeatureStore, settings: Settings) -> int:
+    def run(store: TenantStore, settings: Settings) -> int:
         cred = create_app_with_key(store, settings, args.name, args.quota)
         if args.json:
             _out(json.dumps(cred))
@@ -169,19 +168,19 @@ def _apps_create(args: argparse.Namespace) -> int:
 
 
 def _apps_list(args: argparse.Namespace) -> int:
-    def run(store: FeatureStore, settings: Settings) -> int:
+    def run(store: TenantStore, settings: Settings) -> int:
         for a in store.list_apps():
-            dbs = store.list_databases(a.app_id)
+            use = store.app_usage(a.app_id)
             active = sum(1 for k in store.list_keys(a.app_id) if k.active)
-            _out(f"{a.app_id}  name={a.name!r} quota={a.quota} used={sum(d.max_size for d in dbs)} "
-                 f"databases={len(dbs)} active_keys={active}")
+            _out(f"{a.app_id}  name={a.name!r} quota={a.quota} used={use.reserved} "
+                 f"databases={use.databases} active_keys={active}")
         return 0
 
     return _with_store(args, run)
 
 
 def _keys_create(args: argparse.Namespace) -> int:
-    def run(store: FeatureStore, settings: Settings) -> int:
+    def run(store: TenantStore, settings: Settings) -> int:
         ak, sk = new_access_key(), new_secret_key()
         store.add_key(args.app, ak, SecretBox.from_settings(settings).seal(ak, sk))
         if args.json:
@@ -194,7 +193,7 @@ def _keys_create(args: argparse.Namespace) -> int:
 
 
 def _keys_list(args: argparse.Namespace) -> int:
-    def run(store: FeatureStore, settings: Settings) -> int:
+    def run(store: TenantStore, settings: Settings) -> int:
         store.get_app(args.app)
         for k in store.list_keys(args.app):
             created = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(k.created_at))
@@ -207,7 +206,7 @@ def _keys_list(args: argparse.Namespace) -> int:
 
 
 def _keys_revoke(args: argparse.Namespace) -> int:
-    def run(store: FeatureStore, settings: Settings) -> int:
+    def run(store: TenantStore, settings: Settings) -> int:
         store.revoke_key(args.access_key)
         _out(f"revoked {args.access_key}")
         return 0

@@ -18,7 +18,7 @@ from faceprint.engine.recognizers.packs import PackSpec, ScoreMap, load_packs, p
 from faceprint.engine.types import Face, ImageInput
 from faceprint.service._offload import Offload
 from faceprint.settings import Settings
-from faceprint.storage.base import App, Database, Feature, FeatureStore, NewFeature
+from faceprint.storage.base import App, Database, Feature, NewFeature, Store
 
 if TYPE_CHECKING:
     from faceprint.engine.engine import Comparison, ImageFaces, QualityReport
@@ -97,7 +97,7 @@ class FaceService:
     ``offload`` (None: one sized to the settings) is where blocking work runs; the service closes it."""
 
     def __init__(
-        self, engine: FaceEngine | None, store: FeatureStore, settings: Settings, offload: Offload | None = None,
+        self, engine: FaceEngine | None, store: Store, settings: Settings, offload: Offload | None = None,
     ) -> None:
         self._engine = engine
         self._store = store
@@ -203,8 +203,8 @@ class FaceService:
 
     async def info(self, app_id: str) -> SystemInfo:
         app = await self.offload.store(self._store.get_app, app_id)
-        dbs = await self.list_databases(app_id)
-        return SystemInfo(app, len(dbs), sum(d.max_size for d in dbs), list(self.packs.values()), self.default_pack)
+        use = await self.offload.store(self._store.app_usage, app_id)
+        return SystemInfo(app, use.databases, use.reserved, list(self.packs.values()), self.default_pack)
 
     # -- features --------------------------------------------------------------------------------
     async def add_features(self, app_id: str, db_id: str, items: Sequence[NewItem]) -> list[AddedItem]:

@@ -1,4 +1,6 @@
-"""The storage protocol every backend implements: apps, access keys, feature databases, features, search.
+"""The storage protocols every backend implements: :class:`TenantStore` (apps and access keys, what the
+admin commands open, beside a running service) and :class:`FeatureStore` (feature databases, features,
+search); a backend serves both as one :class:`Store`.
 
 Vectors are L2-normalised float32 descriptors. Similarities inside the store are cosine similarities
 (dot products of unit vectors, -1..1); the mapping to the API's 0..1 score lives in the engine
@@ -6,6 +8,12 @@ Vectors are L2-normalised float32 descriptors. Similarities inside the store are
 
 Every method that takes an ``app_id`` only ever sees that app's data: another app's ``db_id`` raises
 :class:`~faceprint.errors.DatabaseNotFound`, exactly as an unknown one does.
+
+Identifiers, the same in every backend: app and database ids are UUID4 strings in the 8-4-4-4-12 form (as
+Mercury's). Feature ids are opaque strings that are never reused: UUID4 in the embedded store; the row's
+64-bit sequence number in PostgreSQL, because every node keeps its own in-memory index keyed by that number
+and syncs it from the table by ``(db_id, version)``: a UUID there would need a second id-to-row map per node.
+Clients must not parse feature ids.
 """
 
 from __future__ import annotations
@@ -23,12 +31,15 @@ __all__ = [
     "MAX_TOP_K",
     "AccessKey",
     "App",
+    "AppUsage",
     "Database",
     "Feature",
     "FeatureStore",
     "Hit",
     "NewFeature",
     "SearchResult",
+    "Store",
+    "TenantStore",
 ]
 
 #: The largest ``top_k`` a search accepts; search is exact for every top_k up to this.
@@ -103,11 +114,19 @@ class Hit:
 SearchResult = list[Hit] | FaceprintError
 
 
-@runtime_checkable
-class FeatureStore(Protocol):
-    """What the API needs from a storage backend. Implementations are thread-safe."""
+@dataclass(frozen=True, slots=True)
+class AppUsage:
+    """What an app's databases hold of its quota."""
 
-    # -- apps and keys -------------------------------------------------------------------------
+    databases: int
+    #: Feature ids reserved: the sum of the databases' max_size.
+    reserved: int
+
+
+@runtime_checkable
+class TenantStore(Protocol):
+    """Apps and their access keys. Implementations are thread-safe."""
+
     def create_app(self, name: str, quota: int, app_id: str | None = None) -> App:
         """A new app (``app_id``: a new unique id when None). Raises InvalidRequest if app_id exists."""
         ...
@@ -136,7 +155,19 @@ class FeatureStore(Protocol):
         """Marks the key revoked (revoking twice keeps the first time). Raises AccessKeyNotFound."""
         ...
 
-    # -- databases -----------------------------------------------------------------------------
+    def app_usage(self, app_id: str) -> AppUsage:
+        """The app's databases and reserved feature ids (zero for an unknown app)."""
+        ...
+
+    def close(self) -> None:
+        """Releases the backend's resources (idempotent)."""
+        ...
+
+
+@runtime_checkable
+class FeatureStore(Protocol):
+    """Feature databases, features and search. Implementations are thread-safe."""
+
     def create_database(
         self, app_id: str, name: str, description: str, max_size: int, model_version: str
     ) -> Database:
@@ -161,9 +192,10 @@ class FeatureStore(Protocol):
     ) -> list[Feature | FaceprintError]:
         """Adds each item; one answer per item, in order. An item beyond max_size gets DatabaseFull
         (the others still go in). Raises DatabaseNotFound for the whole call, ModelVersionMismatch
-        when model_version differs from the database's, InvalidRequest when a vector is not 128 finite
-        values or is zero. Every returned Feature is durable. Each item becomes a new feature with a new,
-        never reused feature_id (the same vector twice gives two features; keys need not be unique)."""
+        when model_version differs from the database's, InvalidRequest when a vector is not finite values
+        of the database's dimension or is zero. Every returned Feature is durable. Each item becomes a new
+        feature with a new, never reused feature_id (the same vector twice gives two features; keys need not
+        be unique)."""
         ...
 
     def get_feature(self, app_id: str, db_id: str, feature_id: str) -> Feature:
@@ -195,4 +227,12 @@ class FeatureStore(Protocol):
         ModelVersionMismatch in its slot."""
         ...
 
-    def close(self) -> None: ...
+    def close(self) -> None:
+        """Releases the backend's resources (idempotent)."""
+        ...
+
+
+@runtime_checkable
+class Store(TenantStore, FeatureStore, Protocol):
+    """A backend serving both: what the service opens."""
+

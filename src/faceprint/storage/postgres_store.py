@@ -1,4 +1,4 @@
-"""The PostgreSQL + pgvector backend of :class:`~faceprint.storage.base.FeatureStore`, for many stateless API
+"""The PostgreSQL + pgvector backend of :class:`~faceprint.storage.base.Store`, for many stateless API
 nodes sharing one database.
 
 PostgreSQL is the record: apps, keys, databases and features (descriptors in a pgvector ``vector``
@@ -46,6 +46,7 @@ from faceprint.storage._rows import APP_COLS, DB_COLS, KEY_COLS, row_to_app, row
 from faceprint.storage.base import (
     AccessKey,
     App,
+    AppUsage,
     Database,
     Feature,
     Hit,
@@ -72,7 +73,7 @@ def _row_id(feature_id: str) -> int | None:
 
 
 class PostgresStore:
-    """FeatureStore on PostgreSQL (>= 13) with pgvector (>= 0.5). Thread-safe; one per process.
+    """The Store on PostgreSQL (>= 13) with pgvector (>= 0.5). Thread-safe; one per process.
 
     ``url``: a libpq URL or conninfo (``postgresql://user:pass@host:5432/faceprint``; a ``?options=-c
     search_path=...`` parameter puts the tables in another schema). ``pool_size``: the most connections this
@@ -119,7 +120,7 @@ class PostgresStore:
 
     # -- apps and keys -------------------------------------------------------------------------
     def create_app(self, name: str, quota: int, app_id: str | None = None) -> App:
-        app_id = app_id or uuid.uuid4().hex
+        app_id = app_id or str(uuid.uuid4())
         with self._pool.connection() as conn:
             try:
                 r = self._one(
@@ -193,6 +194,12 @@ class PostgresStore:
         if r is None:
             raise AccessKeyNotFound()
 
+    def app_usage(self, app_id: str) -> AppUsage:
+        with self._pool.connection() as conn:
+            r = self._one(conn, "SELECT count(*), coalesce(sum(max_size), 0) FROM fp_databases WHERE app_id = %s",
+                          (app_id,))
+        return AppUsage(0, 0) if r is None else AppUsage(int(r[0]), int(r[1]))
+
     # -- databases -----------------------------------------------------------------------------
     def create_database(
         self, app_id: str, name: str, description: str, max_size: int, model_version: str
@@ -213,7 +220,7 @@ class PostgresStore:
                 conn,
                 "INSERT INTO fp_databases (db_id, app_id, name, description, max_size, model_version,"
                 f" created_at) VALUES (%s, %s, %s, %s, %s, %s, {_NOW}) RETURNING {DB_COLS}",
-                (uuid.uuid4().hex, app_id, name, description, max_size, model_version),
+                (str(uuid.uuid4()), app_id, name, description, max_size, model_version),
             )
         assert r is not None
         return row_to_database(r)

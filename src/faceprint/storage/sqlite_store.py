@@ -6,6 +6,9 @@ WAL mode would survive a killed process, since committed pages sit in the OS pag
 last commits on an OS crash; the protocol promises "every returned Feature is durable", so FULL it is. Its
 cost is one fsync per add/delete call, not per feature.)
 
+Apps and keys live in the same file (:mod:`faceprint.storage.sqlite_tenants`, which the admin commands open
+alone, beside a running service).
+
 Concurrency: one writer at a time (a lock around each write transaction and the index update that follows
 its commit); readers use their own per-thread connections and never block the writer (WAL). A second process
 opening the same store gets :class:`~faceprint.errors.StoreLocked` (``flock`` on ``<db>.lock``).
@@ -16,16 +19,14 @@ The index is keyed by ``features.row_id``, an AUTOINCREMENT key SQLite never reu
 
 from __future__ import annotations
 
-import contextlib
 import fcntl
 import gc
 import logging
 import os
 import sqlite3
-import threading
 import time
 import uuid
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 from typing import IO
 
@@ -33,31 +34,27 @@ import numpy as np
 import numpy.typing as npt
 
 from faceprint.errors import (
-    AccessKeyNotFound,
     AppNotFound,
     DatabaseFull,
     DatabaseNotFound,
     FaceprintError,
     FeatureNotFound,
-    InvalidRequest,
     ModelVersionMismatch,
     QuotaExceeded,
     StoreLocked,
-    TooManyKeys,
 )
-from faceprint.storage._rows import APP_COLS, DB_COLS, KEY_COLS, row_to_app, row_to_database, row_to_feature, row_to_key
-from faceprint.storage._sqlite_schema import FEATURE_COLS, blob_to_vectors, migrate, vector_to_blob
+from faceprint.storage._rows import DB_COLS, row_to_database, row_to_feature
+from faceprint.storage._sqlite_schema import FEATURE_COLS, blob_to_vectors, vector_to_blob
 from faceprint.storage.base import (
-    AccessKey,
-    App,
     Database,
     Feature,
     Hit,
     NewFeature,
     SearchResult,
 )
-from faceprint.storage.checks import MAX_ACTIVE_KEYS, check_dim, check_top_k, unit_vector, unit_vectors
+from faceprint.storage.checks import check_dim, check_top_k, unit_vector, unit_vectors
 from faceprint.storage.index import VectorIndex
+from faceprint.storage.sqlite_tenants import SqliteTenantStore
 
 __all__ = ["SqliteStore"]
 
@@ -66,40 +63,27 @@ log = logging.getLogger(__name__)
 _LOAD_CHUNK = 65_536
 
 
-class SqliteStore:
-    """The embedded :class:`~faceprint.storage.base.FeatureStore` at ``path`` (created if missing).
+class SqliteStore(SqliteTenantStore):
+    """The embedded :class:`~faceprint.storage.base.Store` at ``path`` (created if missing): the tenant tables
+    of :class:`SqliteTenantStore` plus feature databases, features and the search index.
 
     Opening rebuilds the search index from the file (about 4 s per million features on 2 cores). Raises StoreLocked
     when another process (or another open SqliteStore) holds the same path.
-
-    ``tenants_only``: apps, keys and the database records only (what `faceprint apps` and `keys` need): no
-    file lock and no index, so it opens at once, beside a running service; SQLite's own locking orders the
-    writes, and the service sees a new key at its next request (keys are read per request). Calls that
-    need the index (features, search, creating or deleting a database) raise StoreLocked.
     """
 
-    def __init__(self, path: Path, index_threads: int | None = None, *, tenants_only: bool = False) -> None:
-        self.path = Path(path)
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        self._tenants_only = tenants_only
-        self._lock_file = (None if tenants_only
-                           else self._acquire_lock(self.path.with_name(self.path.name + ".lock")))
-        self._closed = False
-        self._write_lock = threading.Lock()
-        self._readers: list[sqlite3.Connection] = []  # every reader connection opened
-        self._idle: list[sqlite3.Connection] = []  # those not in use now
-        self._readers_lock = threading.Lock()
+    def __init__(self, path: Path, index_threads: int | None = None) -> None:
+        path = Path(path)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self._lock_file: IO[bytes] | None = self._acquire_lock(path.with_name(path.name + ".lock"))
         self.index = VectorIndex(threads=index_threads)
         try:
-            self._db = self._connect()
-            found = migrate(self._db)
-            if found and not tenants_only:
+            super().__init__(path)
+            if self._found:
                 self._load_index()
         except BaseException:
             self.close()
             raise
 
-    # -- plumbing ------------------------------------------------------------------------------
     @staticmethod
     def _acquire_lock(lock_path: Path) -> IO[bytes]:
         f = open(lock_path, "a+b")  # noqa: SIM115 - held open for the store's lifetime
@@ -112,49 +96,6 @@ class SqliteStore:
         f.write(str(os.getpid()).encode())
         f.flush()
         return f
-
-    def _connect(self) -> sqlite3.Connection:
-        conn = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False, timeout=30.0)
-        conn.execute("PRAGMA journal_mode=WAL")
-        conn.execute("PRAGMA synchronous=FULL")
-        conn.execute("PRAGMA foreign_keys=ON")
-        return conn
-
-    @contextlib.contextmanager
-    def _read(self) -> Iterator[sqlite3.Connection]:
-        """A reader connection for one call: pooled, so there are as many as concurrent readers, no more."""
-        if self._closed:
-            raise RuntimeError("the store is closed")
-        with self._readers_lock:
-            conn = self._idle.pop() if self._idle else None
-        if conn is None:
-            conn = self._connect()
-            conn.execute("PRAGMA query_only=ON")
-            with self._readers_lock:
-                self._readers.append(conn)
-        try:
-            yield conn
-        finally:
-            with self._readers_lock:
-                if not self._closed:
-                    self._idle.append(conn)
-
-    @contextlib.contextmanager
-    def _write(self) -> Iterator[sqlite3.Connection]:
-        """One write transaction under the writer lock; the index update after it stays under the lock."""
-        if self._closed:
-            raise RuntimeError("the store is closed")
-        with self._write_lock:
-            self._db.execute("BEGIN IMMEDIATE")
-            try:
-                yield self._db
-            except BaseException:
-                if self._db.in_transaction:  # not after a COMMIT that already went through
-                    self._db.execute("ROLLBACK")
-                raise
-
-    def _commit(self) -> None:
-        self._db.execute("COMMIT")
 
     def _load_index(self) -> None:
         t0 = time.perf_counter()
@@ -180,107 +121,16 @@ class SqliteStore:
 
     def close(self) -> None:
         """Closes the connections and releases the file lock (idempotent)."""
-        if self._closed:
-            return
-        self._closed = True
-        with self._readers_lock:
-            for conn in self._readers:
-                conn.close()
-            self._readers.clear()
-            self._idle.clear()
-        db = getattr(self, "_db", None)
-        if db is not None:
-            with self._write_lock:
-                db.close()
+        super().close()
         if self._lock_file is not None:
             self._lock_file.close()
-
-    def _need_index(self) -> None:
-        if self._tenants_only:
-            raise StoreLocked("This store was opened for apps and keys only (beside a running service): "
-                              "features and searches go through the service.")
+            self._lock_file = None
 
     def __enter__(self) -> SqliteStore:
         return self
 
-    def __exit__(self, *exc: object) -> None:
-        self.close()
-
-    # -- apps and keys -------------------------------------------------------------------------
-    def create_app(self, name: str, quota: int, app_id: str | None = None) -> App:
-        """A new app with a feature-id ``quota`` (>= 0); ``app_id`` defaults to a new UUID4."""
-        if quota < 0:
-            raise ValueError("quota must be >= 0")
-        app = App(app_id=app_id or str(uuid.uuid4()), name=name, quota=quota, created_at=time.time())
-        with self._write() as db:
-            try:
-                db.execute(
-                    f"INSERT INTO apps ({APP_COLS}) VALUES (?, ?, ?, ?)",
-                    (app.app_id, app.name, app.quota, app.created_at),
-                )
-            except sqlite3.IntegrityError as exc:
-                raise InvalidRequest(f"An app with id {app.app_id!r} already exists.") from exc
-            self._commit()
-        return app
-
-    def get_app(self, app_id: str) -> App:
-        with self._read() as conn:
-            row = conn.execute(f"SELECT {APP_COLS} FROM apps WHERE app_id = ?", (app_id,)).fetchone()
-        if row is None:
-            raise AppNotFound()
-        return row_to_app(row)
-
-    def list_apps(self) -> list[App]:
-        with self._read() as conn:
-            rows = conn.execute(f"SELECT {APP_COLS} FROM apps ORDER BY rowid").fetchall()
-        return [row_to_app(r) for r in rows]
-
-    def add_key(self, app_id: str, access_key: str, sealed_secret: bytes) -> AccessKey:
-        key = AccessKey(access_key, app_id, bytes(sealed_secret), time.time())
-        with self._write() as db:
-            if db.execute("SELECT 1 FROM apps WHERE app_id = ?", (app_id,)).fetchone() is None:
-                raise AppNotFound()
-            (active,) = db.execute(
-                "SELECT COUNT(*) FROM access_keys WHERE app_id = ? AND revoked_at IS NULL", (app_id,)
-            ).fetchone()
-            if active >= MAX_ACTIVE_KEYS:
-                raise TooManyKeys()
-            try:
-                db.execute(
-                    f"INSERT INTO access_keys ({KEY_COLS}) VALUES (?, ?, ?, ?, NULL)",
-                    (key.access_key, key.app_id, key.sealed_secret, key.created_at),
-                )
-            except sqlite3.IntegrityError as exc:
-                raise InvalidRequest("This access key already exists.") from exc
-            self._commit()
-        return key
-
-    def get_key(self, access_key: str) -> AccessKey | None:
-        with self._read() as conn:
-            row = conn.execute(f"SELECT {KEY_COLS} FROM access_keys WHERE access_key = ?", (access_key,)).fetchone()
-        return None if row is None else row_to_key(row)
-
-    def list_keys(self, app_id: str) -> list[AccessKey]:
-        """The app's keys, active and revoked, oldest first (empty for an unknown app)."""
-        with self._read() as conn:
-            rows = conn.execute(
-                f"SELECT {KEY_COLS} FROM access_keys WHERE app_id = ? ORDER BY created_at, rowid", (app_id,)
-            ).fetchall()
-        return [row_to_key(r) for r in rows]
-
-    def revoke_key(self, access_key: str) -> None:
-        with self._write() as db:
-            cur = db.execute(
-                "UPDATE access_keys SET revoked_at = COALESCE(revoked_at, ?) WHERE access_key = ?",
-                (time.time(), access_key),
-            )
-            if cur.rowcount == 0:
-                raise AccessKeyNotFound()
-            self._commit()
-
     # -- databases -----------------------------------------------------------------------------
     def create_database(self, app_id: str, name: str, description: str, max_size: int, model_version: str) -> Database:
-        self._need_index()
         if max_size < 1:
             raise ValueError("max_size must be >= 1")
         database = Database(
@@ -331,7 +181,6 @@ class SqliteStore:
         return row_to_database(row)
 
     def delete_database(self, app_id: str, db_id: str) -> None:
-        self._need_index()
         with self._write() as db:
             self._get_database(db, app_id, db_id)
             db.execute("DELETE FROM features WHERE db_id = ?", (db_id,))
@@ -345,7 +194,6 @@ class SqliteStore:
     ) -> list[Feature | FaceprintError]:
         """Adds each item (its vector scaled to unit length); see the protocol. InvalidRequest for a vector
         that is not 2 to 4096 finite values or not of the dimension the database holds."""
-        self._need_index()
         vectors = unit_vectors([it.vector for it in items])
         out: list[Feature | FaceprintError] = []
         with self._write() as db:
@@ -396,7 +244,6 @@ class SqliteStore:
         return row_to_feature(row)
 
     def delete_feature(self, app_id: str, db_id: str, feature_id: str) -> None:
-        self._need_index()
         with self._write() as db:
             self._get_database(db, app_id, db_id)
             row = db.execute(
@@ -432,7 +279,6 @@ class SqliteStore:
         min_similarity: float,
         model_version: str,
     ) -> list[SearchResult]:
-        self._need_index()
         check_top_k(top_k)
         query = unit_vector(vector)
         with self._read() as conn:
