@@ -77,7 +77,8 @@ def test_feature_version_picks_the_pack_of_a_new_database(rapi: Signed) -> None:
     assert _create(rapi)["feature_version"] == 2  # SFace by default
     assert _create(rapi, feature_version=1)["feature_version"] == 1
     made = _create(rapi, feature_version=100)
-    assert rapi.get(f"/databases/{made['db_id']}").json()["feature_version"] == 100
+    got = rapi.get(f"/databases/{made['db_id']}").json()
+    assert got["feature_version"] == 100 and got["model_version"] == "my-arcface:c1"
     for bad in (77, "2", 0, True):
         r = rapi.post("/databases", {"name": "x", "max_size": 10, "feature_version": bad})
         assert r.status_code == 400 and r.json()["internal_code"] == 1309, (bad, r.text)
@@ -108,7 +109,8 @@ def test_a_database_made_before_packs_keeps_its_scores(
     """A dlib database of the original model_version scores by the original map, (1 + cos) / 2, even now
     that dlib has a calibration: an existing database's scores never change silently."""
     old = store.create_database(tenant.app_id, "old", "", 10, "dlib-resnet-v1")
-    assert rapi.get(f"/databases/{old.db_id}").json()["feature_version"] == 1
+    got = rapi.get(f"/databases/{old.db_id}").json()
+    assert got["feature_version"] == 1 and got["model_version"] == "dlib-resnet-v1"
     _add(rapi, old.db_id, photos, ["jolie1"])
     r = rapi.post("/databases/search", {"image": {"data": photos["jolie2"]}, "db_ids": [old.db_id]})
     got = r.json()["batches"][0]["features"][0]["score"]

@@ -29,6 +29,8 @@ def test_database_lifecycle(fp: Client) -> None:
     assert listing.databases == [d.db_id, other.db_id]
     got = fp.get_database(d.db_id)
     assert (got.db_id, got.name, got.max_size) == (d.db_id, "foo", 1000)
+    # Faceprint's extension: the default recogniser and its calibration, as GET info names them
+    assert got.model_version == d.model_version == fp.info().raw["model_version"] != ""
     assert TRACE.match(fp.delete_database(d.db_id).trace_id)
     assert fp.list_databases().databases == [other.db_id]
     with pytest.raises(fe.DatabaseNotFound) as info:

@@ -250,7 +250,8 @@ class QualityResponse(BaseModel):
 class DatabaseResponse(BaseModel):
     model_config = _ex({"trace_id": TRACE, "db_id": "91309912-cbcf-4985-be08-552363ed6000",
                         "name": "Sample-db", "description": "Sample feature database.",
-                        "object_type": "OBJECT_FACE", "feature_version": 2, "max_size": 1000, "size": 0})
+                        "object_type": "OBJECT_FACE", "feature_version": 2, "max_size": 1000, "size": 0,
+                        "model_version": "sface-2021dec:c1"})
     trace_id: str
     db_id: str
     name: str
@@ -259,12 +260,16 @@ class DatabaseResponse(BaseModel):
     feature_version: int = Field(description="Descriptor model version of the database's features.")
     max_size: int
     size: int = Field(description="Features stored now.")
+    model_version: str = Field(description="Faceprint extension: the recogniser pack and score calibration the "
+                               "database's features and scores come from, fixed for its life (e.g. "
+                               "`sface-2021dec:c1`; a bare pack name for a database made before calibrated scores).")
 
     @classmethod
     def of(cls, db: Database, feature_version: int, trace_id: str) -> DatabaseResponse:
         """``feature_version``: the integer of the database's recogniser pack (``FaceService.feature_version``)."""
         return cls(trace_id=trace_id, db_id=db.db_id, name=db.name, description=db.description,
-                   feature_version=feature_version, max_size=db.max_size, size=db.size)
+                   feature_version=feature_version, max_size=db.max_size, size=db.size,
+                   model_version=db.model_version)
 
 
 class ListDatabasesResponse(BaseModel):

@@ -148,7 +148,8 @@ def format_database(d: Database) -> list[str]:
         f"name         {d.name}",
         f"description  {d.description}",
         f"size         {d.size} of {d.max_size}",
-        f"object_type  {d.object_type}, feature_version {d.feature_version}",
+        f"object_type  {d.object_type}, feature_version {d.feature_version}"
+        + (f" ({d.model_version})" if d.model_version else ""),
     ]
 
 

@@ -247,13 +247,15 @@ class Database:
     feature_version: int
     max_size: int
     size: int
+    #: Faceprint: the recogniser pack and score calibration of the database ("" from other servers).
+    model_version: str = ""
     raw: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
 
     @classmethod
     def from_wire(cls, d: dict[str, Any]) -> Database:
         return cls(_str(d.get("trace_id")), _str(d.get("db_id")), _str(d.get("name")),
                    _str(d.get("description")), _str(d.get("object_type")), _int(d.get("feature_version")),
-                   _int(d.get("max_size")), _int(d.get("size")), raw=d)
+                   _int(d.get("max_size")), _int(d.get("size")), _str(d.get("model_version")), raw=d)
 
 
 @dataclass(frozen=True, slots=True)
