@@ -36,12 +36,14 @@ def test_database_lifecycle(api: Signed) -> None:
     db = r.json()
     assert HEX32.fullmatch(db.pop("trace_id"))
     db_id = db["db_id"]
+    assert db.pop("model_version") == api.get("/info").json()["model_version"]  # Faceprint's extension
     assert db == {"db_id": db_id, "name": "foo", "description": "Sample feature database.",
                   "object_type": "OBJECT_FACE", "feature_version": 2, "max_size": 1000, "size": 0}
     listed = api.get("/databases").json()
     assert listed["databases"] == [db_id] and HEX32.fullmatch(listed["trace_id"])
     got = api.get(f"/databases/{db_id}").json()
     got.pop("trace_id")
+    got.pop("model_version")
     assert got == db
     r = api.delete(f"/databases/{db_id}")
     assert r.status_code == 200 and set(r.json()) == {"trace_id"}
