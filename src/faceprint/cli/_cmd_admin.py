@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from faceprint.errors import FaceprintError
+from faceprint.files import private_dir
 from faceprint.secrets import SecretBox, new_access_key, new_secret_key
 from faceprint.settings import Settings
 from faceprint.storage.base import Store, TenantStore
@@ -58,9 +59,10 @@ def create_app_with_key(
 
 
 def _write_private(path: Path, data: dict[str, Any]) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
+    private_dir(path.parent)
     tmp = path.with_suffix(".tmp")
     fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    os.chmod(tmp, 0o600)  # an old .tmp left by a crash keeps its mode through O_TRUNC
     with os.fdopen(fd, "w") as f:
         json.dump(data, f, indent=2)
         f.write("\n")
