@@ -20,6 +20,7 @@ from faceprint.api.docs import install_docs
 from faceprint.api.errors import install_handlers
 from faceprint.api.metrics import Metrics
 from faceprint.api.middleware import GatewayMiddleware
+from faceprint.logsafe import printable
 from faceprint.secrets import SealError, SecretBox
 from faceprint.service import FaceService
 from faceprint.settings import Settings
@@ -48,7 +49,7 @@ def _key_lookup(store: TenantStore, box: SecretBox) -> SecretLookup:
         try:
             return Credential(key.app_id, box.open(key.access_key, key.sealed_secret))
         except SealError:
-            log.error("access key %s: sealed secret does not open with this server key", access_key)
+            log.error("access key %s: sealed secret does not open with this server key", printable(access_key, 64))
             return None
 
     return lookup

@@ -23,6 +23,7 @@ from faceprint import errors as fpe
 from faceprint.api.auth import AsyncSecretLookup, authenticate, digest_matches
 from faceprint.api.errors import KONG_MISMATCH, GatewayRefusal, error_response, gateway_response, new_trace_id
 from faceprint.api.metrics import Metrics
+from faceprint.logsafe import printable
 
 __all__ = ["API_PREFIX", "GatewayMiddleware"]
 
@@ -83,11 +84,15 @@ class GatewayMiddleware:
             route = scope.get("route")
             endpoint = getattr(route, "path", None) or "unmatched"
             self.metrics.observe(endpoint, scope["method"], status["code"], elapsed)
+            # everything a client chose (method, path, query, app id) is escaped: one request, one log line
+            raw_path = scope.get("raw_path") or scope["path"].encode("utf-8", "surrogateescape")
+            query = scope.get("query_string", b"")
+            target = raw_path.decode("latin-1") + ("?" + query.decode("latin-1") if query else "")
             access_log.info(
                 "%s %s %s %d %.1fms app=%s trace_id=%s",
                 scope.get("client", ("-",))[0] if scope.get("client") else "-",
-                scope["method"], scope["path"], status["code"], elapsed * 1000.0,
-                scope["state"].get("app_id", "-"), trace_id,
+                printable(scope["method"], 16), printable(target), status["code"], elapsed * 1000.0,
+                printable(scope["state"].get("app_id", "-"), 64), trace_id,
             )
 
     async def _guarded(self, scope: Scope, receive: Receive, send: Send, trace_id: str) -> None:

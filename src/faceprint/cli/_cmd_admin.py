@@ -18,6 +18,7 @@ from typing import Any
 
 from faceprint.errors import FaceprintError
 from faceprint.files import private_dir
+from faceprint.logsafe import printable
 from faceprint.secrets import SecretBox, new_access_key, new_secret_key
 from faceprint.settings import Settings
 from faceprint.storage.base import Store, TenantStore
@@ -126,7 +127,7 @@ def _serve(args: argparse.Namespace) -> int:
         _out(f"  secret_key:  {cred['secret_key']}")
     else:
         for app in store.list_apps():
-            _out(f"  app_id:      {app.app_id}  ({app.name})")
+            _out(f"  app_id:      {app.app_id}  ({printable(app.name)})")
         if creds_path.exists():
             _out(f"  credentials of the first app: {creds_path}")
     # the app closes the engine's worker processes and the store at shutdown
@@ -174,7 +175,7 @@ def _apps_list(args: argparse.Namespace) -> int:
         for a in store.list_apps():
             use = store.app_usage(a.app_id)
             active = sum(1 for k in store.list_keys(a.app_id) if k.active)
-            _out(f"{a.app_id}  name={a.name!r} quota={a.quota} used={use.reserved} "
+            _out(f"{a.app_id}  name={printable(a.name)!r} quota={a.quota} used={use.reserved} "
                  f"databases={use.databases} active_keys={active}")
         return 0
 
