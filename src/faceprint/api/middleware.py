@@ -7,7 +7,8 @@ For ``/openapi/`` paths, before any route runs (as nginx and Kong do in front of
    ``lookup`` (a :class:`~faceprint.api.auth.KeyCache`), so the store is never read on the event loop;
 3. the body is read, counting bytes -> 413 ``BodyTooLarge`` as soon as it passes the limit;
 4. an optional ``Digest`` header must match the body -> 401 ``HMAC signature does not match``;
-5. the ``{app_id}`` of the path must be the access key's app -> 403 ``WrongApp`` (code 7).
+5. the ``{app_id}`` of the path must be the access key's app -> 403 ``WrongApp`` (code 7);
+6. the body is handed on as JSON whatever its ``Content-Type``, and a trailing slash is dropped (no redirect).
 
 The authenticated app id is left in ``scope["state"]["app_id"]`` for the routes.
 """
@@ -129,6 +130,7 @@ class GatewayMiddleware:
             return
         scope["state"]["app_id"] = principal.app_id
         scope["state"]["access_key"] = principal.access_key
+        _as_json(scope)
         await self.app(scope, _replay(body, receive), send)
 
     async def _read_body(self, receive: Receive) -> bytes:
@@ -146,6 +148,24 @@ class GatewayMiddleware:
             if not message.get("more_body", False):
                 break
         return b"".join(chunks)
+
+
+def _as_json(scope: Scope) -> None:
+    """The request as the routes take it, once its signature is verified over what the client sent:
+
+    * every body of the API is JSON, whatever ``Content-Type`` says or if it says nothing (``curl -d`` sends
+      ``application/x-www-form-urlencoded``, ``requests.post(data=...)`` nothing, some clients ``text/json``);
+      a body that is not JSON is then InvalidRequest (1000), as before;
+    * a trailing slash is answered as the same path without it (never a 307 redirect, which a client
+      following it could not sign again).
+    """
+    headers = [(k, v) for k, v in scope["headers"] if k.lower() != b"content-type"]
+    headers.append((b"content-type", b"application/json"))
+    path = scope["path"]
+    if len(path) > 1 and path.endswith("/"):
+        path = path.rstrip("/") or "/"
+    scope["headers"] = headers
+    scope["path"] = path  # changed in place: the access log and metrics read the route the router set
 
 
 def _path_app_id(path: str) -> str | None:

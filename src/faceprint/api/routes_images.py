@@ -26,8 +26,14 @@ ERRORS: dict[int | str, dict[str, Any]] = {
     400: {"model": ErrorResponse, "description": "Invalid argument (code 3); see internal_code."},
     401: {"model": GatewayErrorResponse, "description": "Kong hmac-auth refusal."},
     403: {"model": ErrorResponse, "description": "The access key belongs to another app (code 7)."},
+    404: {"model": ErrorResponse, "description": "Unknown database or feature, or no such route (code 5)."},
+    405: {"model": ErrorResponse, "description": "Method not allowed on this path (code 12, internal_code 2006)."},
     413: {"model": ErrorResponse, "description": "Request body too large (internal_code 1109)."},
+    429: {"model": ErrorResponse, "description": "The app is over its share of the engine (code 8, internal_code "
+          "3004; see Retry-After), or a quota or database limit is reached."},
     500: {"model": ErrorResponse, "description": "Internal error (code 13)."},
+    503: {"model": ErrorResponse, "description": "The service is overloaded (code 14, internal_code 5101)."},
+    504: {"model": ErrorResponse, "description": "The request passed its deadline (code 4, internal_code 5102)."},
 }
 
 router = APIRouter(prefix="/openapi/face/v1/{app_id}", tags=["face"], responses=ERRORS)

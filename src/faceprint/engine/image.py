@@ -121,11 +121,30 @@ def _orientation(img: Image.Image) -> int:
         return 1
 
 
+#: The signatures of the accepted formats: a file that starts like one of them but cannot be read is corrupt
+#: (1104), not of an unsupported format (1102).
+_MAGIC = (b"\xff\xd8\xff", b"\x89PNG\r\n\x1a\n", b"GIF87a", b"GIF89a", b"BM", b"II*\x00", b"MM\x00*")
+
+
+def sniff_format(raw: bytes) -> str | None:
+    """The accepted format ``raw`` announces by its first bytes (JPEG, PNG, GIF, BMP, TIFF, WEBP), or None."""
+    if raw[:4] == b"RIFF" and raw[8:12] == b"WEBP":
+        return "WEBP"
+    for magic, name in zip(_MAGIC, ("JPEG", "PNG", "GIF", "GIF", "BMP", "TIFF", "TIFF"), strict=True):
+        if raw.startswith(magic):
+            return name
+    return None
+
+
 def load_image(raw: bytes, max_pixels: int = 50_000_000) -> DecodedImage:
     """Decode file bytes into an upright RGB array (see the module docstring for the rules)."""
     try:
         img = Image.open(io.BytesIO(raw))
     except UnidentifiedImageError:
+        announced = sniff_format(raw)
+        if announced is not None:
+            raise CorruptImage(f"The image starts as a {announced} file but cannot be read: it is corrupt or "
+                               "truncated.") from None
         raise UnsupportedFormat() from None
     except (OSError, ValueError, SyntaxError) as e:
         raise CorruptImage(f"The image is corrupt or truncated ({e}).") from None
