@@ -46,6 +46,14 @@ class Settings(BaseSettings):
     max_image_pixels: int = Field(
         50_000_000, ge=1024, description="Largest decoded image (width*height) accepted; bigger is refused."
     )
+    max_decode_pixels: int = Field(
+        16_000_000, ge=1024,
+        description="The most pixels (width*height) an image is decoded to, counted from its header before "
+        "decoding: a larger JPEG is decoded reduced by 2, 4 or 8 (draft mode; faces are reported in the "
+        "file's pixels all the same, and must then be min_face times that factor to be found); any other "
+        "larger file is refused at once (ImageTooManyPixels, 1105). The engine's time and memory grow "
+        "with the pixels (a 49-megapixel PNG of zeros is 48 KB and ~15 s of engine time).",
+    )
     max_images: int = Field(16, ge=1, le=64, description="Images per detect / batch-add request.")
     max_body_bytes: int = Field(
         16 * (8 * 1024 * 1024 * 4 // 3 + 4096) + 65536,
