@@ -84,6 +84,27 @@ class Settings(BaseSettings):
         "would pass this is answered 503 Overloaded (internal_code 5101) at once instead of queuing (a request "
         "alone is always let in).",
     )
+    app_max_pending_images: int = Field(
+        32,
+        ge=1,
+        description="Images one app may have in the engine's hands or waiting for it; a request that would pass "
+        "this is answered 429 (code 8, internal_code 3004 AppBusy) with a Retry-After header at once, so one "
+        "tenant's flood never becomes the others' latency (a request alone is always let in).",
+    )
+    app_engine_slots: int = Field(
+        0,
+        ge=0,
+        description="Engine places (inference threads) one app may hold at once while another app has used the "
+        "engine in the last 10 s; 0: all but one (at least one). An app alone on the server uses them all. "
+        "Waiting work is served round robin between apps (fair queueing).",
+    )
+    request_deadline_s: float = Field(
+        30.0,
+        ge=0,
+        description="Time limit of a request's engine work, seconds from its admission; past it the caller gets "
+        "504 (code 4, internal_code 5102 RequestDeadline) and the request's images not yet started are "
+        "dropped. 0: no deadline.",
+    )
     key_cache_seconds: float = Field(
         2.0,
         ge=0,

@@ -15,6 +15,7 @@ The authenticated app id is left in ``scope["state"]["app_id"]`` for the routes.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import time
 
@@ -84,6 +85,8 @@ class GatewayMiddleware:
             elapsed = time.perf_counter() - start
             route = scope.get("route")
             endpoint = getattr(route, "path", None) or "unmatched"
+            if scope["state"].get("client_gone"):
+                status["code"] = 499  # nginx's "client closed request": nothing was answered
             self.metrics.observe(endpoint, scope["method"], status["code"], elapsed)
             # everything a client chose (method, path, query, app id) is escaped: one request, one log line
             raw_path = scope.get("raw_path") or scope["path"].encode("utf-8", "surrogateescape")
@@ -131,7 +134,7 @@ class GatewayMiddleware:
         scope["state"]["app_id"] = principal.app_id
         scope["state"]["access_key"] = principal.access_key
         _as_json(scope)
-        await self.app(scope, _replay(body, receive), send)
+        await _unless_disconnected(self.app, scope, body, receive, send)
 
     async def _read_body(self, receive: Receive) -> bytes:
         chunks: list[bytes] = []
@@ -174,15 +177,46 @@ def _path_app_id(path: str) -> str | None:
     return path[len(API_PREFIX) :].split("/", 1)[0] or None
 
 
-def _replay(body: bytes, receive: Receive) -> Receive:
-    sent = False
+async def _unless_disconnected(app: ASGIApp, scope: Scope, body: bytes, receive: Receive, send: Send) -> None:
+    """Runs the route with ``body`` while listening to the connection: when the client hangs up before the
+    answer has started, the route is cancelled, so its images not yet started leave the engine's queue
+    (a client that gave up costs the others nothing more)."""
+    gone = asyncio.Event()
+    started = False
+    body_sent = False
 
-    async def replay() -> Message:
-        nonlocal sent
-        if not sent:
-            sent = True
+    async def replay_then_wait() -> Message:
+        nonlocal body_sent
+        if not body_sent:
+            body_sent = True
             return {"type": "http.request", "body": body, "more_body": False}
-        return await receive()
+        await gone.wait()
+        return {"type": "http.disconnect"}
 
-    return replay
+    async def send_marked(message: Message) -> None:
+        nonlocal started
+        if message["type"] == "http.response.start":
+            started = True
+        await send(message)
+
+    task = asyncio.ensure_future(app(scope, replay_then_wait, send_marked))
+
+    async def watch() -> None:
+        while True:
+            message = await receive()
+            if message["type"] == "http.disconnect":
+                gone.set()
+                if not started and not task.done():
+                    task.cancel()
+                return
+
+    watcher = asyncio.ensure_future(watch())
+    try:
+        await task
+    except asyncio.CancelledError:
+        if not gone.is_set():
+            raise  # the server is stopping, not the client
+        scope["state"]["client_gone"] = True
+    finally:
+        watcher.cancel()
 

@@ -44,7 +44,7 @@ async def detect(body: DetectRequest, ctx: Ctx, app_id: AppId, trace_id: TraceId
     """Detects every face (>= 32 px) of each image. ``results[i]`` and ``batches[i]`` line up with
     ``images[i]``. An image without a face answers code 0 and ``faces: []``; an image that cannot be read
     fails only its own ``results[i]``."""
-    outs = await ctx.service.detect([img.to_input() for img in body.images])
+    outs = await ctx.service.detect([img.to_input() for img in body.images], app_id)
     results: list[Status] = []
     batches: list[DetectBatch] = []
     for out in outs:
@@ -62,7 +62,7 @@ async def detect(body: DetectRequest, ctx: Ctx, app_id: AppId, trace_id: TraceId
 async def compare(body: CompareRequest, ctx: Ctx, app_id: AppId, trace_id: TraceId) -> CompareResponse:
     """Compares the largest face of ``one`` with the largest face of ``another``. ``score`` 0..1, higher
     is more similar. No face in either image: 400, internal_code 1201."""
-    c = await ctx.service.compare(body.one.to_input(), body.another.to_input())
+    c = await ctx.service.compare(body.one.to_input(), body.another.to_input(), app_id)
     ctx.metrics.add_faces("compare", 2)
     return CompareResponse(trace_id=trace_id, score=round(float(c.score), 7), one_face=FaceOut.of(c.one_face),
                            another_face=FaceOut.of(c.another_face))
@@ -72,6 +72,6 @@ async def compare(body: CompareRequest, ctx: Ctx, app_id: AppId, trace_id: Trace
 async def quality(body: QualityRequest, ctx: Ctx, app_id: AppId, trace_id: TraceId) -> QualityResponse:
     """Size, angle, brightness, sharpness, occlusion... of the largest face, on the guide's scales, and
     the clockwise rotation that makes the face upright. No face: 400, internal_code 1201."""
-    q = await ctx.service.quality(body.image.to_input())
+    q = await ctx.service.quality(body.image.to_input(), app_id)
     ctx.metrics.add_faces("quality", 1)
     return QualityResponse.of(q, trace_id)
