@@ -122,7 +122,7 @@ def create_app(
     keys = KeyCache(_key_lookup(store, box), ttl=settings.key_cache_seconds)
     app.add_middleware(
         GatewayMiddleware, lookup=keys, metrics=metrics,
-        max_body_bytes=settings.max_body_bytes, clock_skew_s=settings.clock_skew_s,
+        max_body_bytes=settings.max_body_bytes, clock_skew_s=settings.clock_skew_s, busy=service.offload.busy,
     )
     install_openapi(app, settings)
     return app

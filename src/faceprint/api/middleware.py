@@ -5,10 +5,11 @@ For ``/openapi/`` paths, before any route runs (as nginx and Kong do in front of
 1. a ``Content-Length`` over ``max_body_bytes`` -> 413 ``BodyTooLarge``;
 2. Kong hmac-auth (:mod:`faceprint.api.auth`) -> Kong's 401s; the access key is looked up through the awaited
    ``lookup`` (a :class:`~faceprint.api.auth.KeyCache`), so the store is never read on the event loop;
-3. the body is read, counting bytes -> 413 ``BodyTooLarge`` as soon as it passes the limit;
-4. an optional ``Digest`` header must match the body -> 401 ``HMAC signature does not match``;
-5. the ``{app_id}`` of the path must be the access key's app -> 403 ``WrongApp`` (code 7);
-6. the body is handed on as JSON whatever its ``Content-Type``, and a trailing slash is dropped (no redirect).
+3. an app that has its whole share of the engine in hand -> 429 ``AppBusy`` before its body is read;
+4. the body is read, counting bytes -> 413 ``BodyTooLarge`` as soon as it passes the limit;
+5. an optional ``Digest`` header must match the body -> 401 ``HMAC signature does not match``;
+6. the ``{app_id}`` of the path must be the access key's app -> 403 ``WrongApp`` (code 7);
+7. the body is handed on as JSON whatever its ``Content-Type``, and a trailing slash is dropped (no redirect).
 
 The authenticated app id is left in ``scope["state"]["app_id"]`` for the routes.
 """
@@ -18,6 +19,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
+from collections.abc import Callable
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -31,6 +33,8 @@ __all__ = ["API_PREFIX", "GatewayMiddleware"]
 
 API_PREFIX = "/openapi/face/v1/"
 access_log = logging.getLogger("faceprint.access")
+#: The operations that run the face engine (the only ones an app over its share is refused).
+_ENGINE_PATHS = ("/detect", "/compare", "/quality", "/features", "/databases/search")
 
 
 
@@ -50,8 +54,10 @@ class GatewayMiddleware:
         metrics: Metrics,
         max_body_bytes: int,
         clock_skew_s: float,
+        busy: Callable[[str], fpe.FaceprintError | None] | None = None,
     ) -> None:
         self.app = app
+        self.busy = busy
         self.lookup = lookup
         self.metrics = metrics
         self.max_body = max_body_bytes
@@ -117,6 +123,11 @@ class GatewayMiddleware:
             )
         except GatewayRefusal as refusal:
             await gateway_response(refusal.message, trace_id)(scope, receive, send)
+            return
+        engine_work = scope["method"] == "POST" and scope["path"].rstrip("/").endswith(_ENGINE_PATHS)
+        busy = self.busy(principal.app_id) if self.busy is not None and engine_work else None
+        if busy is not None:  # the app has its whole share in hand: refused before its body is read
+            await error_response(busy, trace_id)(scope, receive, send)
             return
         try:
             body = await self._read_body(receive)

@@ -45,6 +45,17 @@ class Offload:
         self.gate = FairGate(self.threads, app_slots)
         self._pool = ThreadPoolExecutor(max_workers=self.threads, thread_name_prefix="faceprint-infer")
 
+    def busy(self, app_id: str) -> fpe.AppBusy | None:
+        """AppBusy when ``app_id`` already has its whole share in hand, so that any new request of it would be
+        refused: the front can answer 429 before reading (and parsing) the request's body."""
+        mine = self.pending_by_app.get(app_id, 0)
+        if mine and mine >= self.app_max_pending:
+            return fpe.AppBusy(
+                f"This app has {mine} images in the face engine's hands (at most {self.app_max_pending}); "
+                "retry later.", retry_after=self.gate.retry_after(app_id, mine),
+            )
+        return None
+
     @contextlib.contextmanager
     def admit(self, images: int, app_id: str = "") -> Iterator[Ticket]:
         """Holds ``images`` places of the engine's queue for one request of ``app_id``, or raises at once:
