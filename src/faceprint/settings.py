@@ -42,6 +42,22 @@ class Settings(BaseSettings):
     clock_skew_s: int = Field(
         300, ge=1, description="Largest allowed difference between the server clock and x-date (or date), seconds."
     )
+    hmac_enforce_headers: str = Field(
+        "",
+        description="Stricter mode (Kong's enforce_headers), comma-separated header names every signature must "
+        "cover, e.g. `x-date,request-line,digest`; empty: none required (Mercury's clients sign x-date and "
+        "request-line). See docs/api.md, Replays.",
+    )
+    hmac_validate_body: bool = Field(
+        False,
+        description="Stricter mode (Kong's validate_request_body): a request with a body must carry a Digest "
+        "header (SHA-256 of the body) that matches it; a Digest that is sent is checked in any case.",
+    )
+    hmac_reject_replays: bool = Field(
+        False,
+        description="Stricter mode: a signature already used within the clock-skew window is refused (per server "
+        "process). Clients must then make each signature unique (sign a digest of the body or a nonce header).",
+    )
     max_image_bytes: int = Field(8 * 1024 * 1024, ge=1, description="Largest encoded image file accepted, bytes.")
     max_image_pixels: int = Field(
         50_000_000, ge=1024, description="Largest decoded image (width*height) accepted; bigger is refused."

@@ -123,6 +123,8 @@ def create_app(
     app.add_middleware(
         GatewayMiddleware, lookup=keys, metrics=metrics,
         max_body_bytes=settings.max_body_bytes, clock_skew_s=settings.clock_skew_s, busy=service.offload.busy,
+        enforce_headers=tuple(settings.hmac_enforce_headers.split(",")), validate_body=settings.hmac_validate_body,
+        reject_replays=settings.hmac_reject_replays,
     )
     install_openapi(app, settings)
     return app

@@ -7,7 +7,8 @@ For ``/openapi/`` paths, before any route runs (as nginx and Kong do in front of
    ``lookup`` (a :class:`~faceprint.api.auth.KeyCache`), so the store is never read on the event loop;
 3. an app that has its whole share of the engine in hand -> 429 ``AppBusy`` before its body is read;
 4. the body is read, counting bytes -> 413 ``BodyTooLarge`` as soon as it passes the limit;
-5. an optional ``Digest`` header must match the body -> 401 ``HMAC signature does not match``;
+5. an optional ``Digest`` header must match the body -> 401 ``HMAC signature does not match``; the opt-in
+   stricter modes of :mod:`faceprint.api.replay` (signed headers enforced, Digest required, replays refused);
 6. the ``{app_id}`` of the path must be the access key's app -> 403 ``WrongApp`` (code 7);
 7. the body is handed on as JSON whatever its ``Content-Type``, and a trailing slash is dropped (no redirect).
 
@@ -25,8 +26,16 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from faceprint import errors as fpe
 from faceprint.api.auth import AsyncSecretLookup, authenticate, digest_matches
-from faceprint.api.errors import KONG_MISMATCH, GatewayRefusal, error_response, gateway_response, new_trace_id
+from faceprint.api.errors import (
+    KONG_MISMATCH,
+    KONG_NOT_VERIFIED,
+    GatewayRefusal,
+    error_response,
+    gateway_response,
+    new_trace_id,
+)
 from faceprint.api.metrics import Metrics
+from faceprint.api.replay import ReplayGuard
 from faceprint.logsafe import printable
 
 __all__ = ["API_PREFIX", "GatewayMiddleware"]
@@ -55,9 +64,17 @@ class GatewayMiddleware:
         max_body_bytes: int,
         clock_skew_s: float,
         busy: Callable[[str], fpe.FaceprintError | None] | None = None,
+        enforce_headers: tuple[str, ...] = (),
+        validate_body: bool = False,
+        reject_replays: bool = False,
     ) -> None:
         self.app = app
         self.busy = busy
+        #: The stricter HMAC modes (faceprint.api.replay), all off by default.
+        self.enforce_headers = tuple(h.strip().lower() for h in enforce_headers if h.strip())
+        self.validate_body = validate_body
+        # a date is good for the skew before and after now: its signature is remembered for both
+        self.replays = ReplayGuard(2 * clock_skew_s) if reject_replays else None
         self.lookup = lookup
         self.metrics = metrics
         self.max_body = max_body_bytes
@@ -124,6 +141,9 @@ class GatewayMiddleware:
         except GatewayRefusal as refusal:
             await gateway_response(refusal.message, trace_id)(scope, receive, send)
             return
+        if any(h not in principal.signed for h in self.enforce_headers):
+            await gateway_response(KONG_NOT_VERIFIED, trace_id)(scope, receive, send)
+            return
         engine_work = scope["method"] == "POST" and scope["path"].rstrip("/").endswith(_ENGINE_PATHS)
         busy = self.busy(principal.app_id) if self.busy is not None and engine_work else None
         if busy is not None:  # the app has its whole share in hand: refused before its body is read
@@ -135,8 +155,13 @@ class GatewayMiddleware:
             await error_response(fpe.BodyTooLarge(), trace_id)(scope, receive, send)
             return
         digest = hmap.get("digest")
-        if digest is not None and not digest_matches(digest, body):
+        if (digest is not None and not digest_matches(digest, body)) or (
+            digest is None and body and self.validate_body
+        ):
             await gateway_response(KONG_MISMATCH, trace_id)(scope, receive, send)
+            return
+        if self.replays is not None and not self.replays.first_use(principal.access_key, principal.signature):
+            await gateway_response(KONG_NOT_VERIFIED, trace_id)(scope, receive, send)
             return
         path_app = _path_app_id(scope["path"])
         if path_app is not None and path_app != principal.app_id:
