@@ -17,6 +17,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import base64
+import contextlib
 import io
 import json
 import os
@@ -127,7 +128,32 @@ async def run(base: str, cred_a: dict[str, str], cred_b: dict[str, str], seconds
     server_errors = sum(v for k, v in a_seen.items() if k[:1] == "5" and not k.startswith(("503", "504")))
     server_errors += sum(v for k, v in busy_codes.items() if k >= 500)
     print(f"5xx other than 503/504 (A and B): {server_errors}")
+    await hang_up(base, cred_a, cred_b, bombs, b_body)
     return 1 if server_errors else 0
+
+
+async def hang_up(base: str, cred_a: dict[str, str], cred_b: dict[str, str], bombs: bytes, b_body: bytes) -> None:
+    """A sends a 16-bomb detect and hangs up after 1 s; B's one-face detect right after must not wait for
+    the abandoned work (before issue 14 it waited 33 s)."""
+    await asyncio.sleep(3.0)  # what the flood left running ends
+    a = Api(base, cred_a, timeout=1.0)
+    b = Api(base, cred_b, timeout=300)
+    with contextlib.suppress(httpx.HTTPError):  # the hang-up, after 1 s
+        await a.call("POST", "/detect", content=bombs)
+    await a.close()
+    lat = []
+    for _ in range(5):
+        t0 = time.perf_counter()
+        await b.call("POST", "/detect", content=b_body)
+        lat.append((time.perf_counter() - t0) * 1000)
+    a2 = Api(base, cred_a, timeout=300)
+    t0 = time.perf_counter()
+    r = await a2.call("POST", "/detect", content=b_body)
+    a_after = (time.perf_counter() - t0) * 1000
+    await a2.close()
+    await b.close()
+    print(f"after A hung up a 16-bomb detect at 1 s: B's next 5 detects {', '.join(f'{x:.0f}' for x in lat)} ms; "
+          f"A's own next one-face detect {a_after:.0f} ms (HTTP {r.status_code})")
 
 
 def main() -> int:

@@ -111,7 +111,7 @@ class Settings(BaseSettings):
         0,
         ge=0,
         description="Engine places (inference threads) one app may hold at once while another app has used the "
-        "engine in the last 10 s; 0: all but one (at least one). An app alone on the server uses them all. "
+        "engine in the last 60 s; 0: all but one (at least one). An app alone on the server uses them all. "
         "Waiting work is served round robin between apps (fair queueing).",
     )
     request_deadline_s: float = Field(

@@ -28,7 +28,7 @@ from faceprint import errors as fpe
 __all__ = ["ACTIVE_WINDOW_S", "FairGate", "Ticket"]
 
 #: How long an app counts as active after its last engine work started, seconds.
-ACTIVE_WINDOW_S = 10.0
+ACTIVE_WINDOW_S = 60.0
 
 
 @dataclass(slots=True)
