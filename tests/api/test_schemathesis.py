@@ -23,6 +23,7 @@ from schemathesis import GenerationMode  # noqa: E402
 from schemathesis.checks import not_a_server_error  # noqa: E402
 from schemathesis.specs.openapi.checks import (  # noqa: E402
     content_type_conformance,
+    response_headers_conformance,
     response_schema_conformance,
     status_code_conformance,
 )
@@ -34,7 +35,8 @@ from faceprint.signing import sign_request  # noqa: E402
 from tests.client._apps import Tenant, make_tenant, open_test_store  # noqa: E402
 
 EXAMPLES = int(os.environ.get("FACEPRINT_FUZZ_EXAMPLES", "60"))
-CHECKS = (not_a_server_error, status_code_conformance, content_type_conformance, response_schema_conformance)
+CHECKS = (not_a_server_error, status_code_conformance, content_type_conformance, response_headers_conformance,
+          response_schema_conformance)
 
 
 @pytest.fixture(scope="module")

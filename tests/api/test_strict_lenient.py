@@ -153,6 +153,9 @@ def test_openapi_states_the_limits(client: TestClient) -> None:
     assert s["BatchAddItem"]["properties"]["key"]["pattern"] == "^[A-Za-z0-9-]{1,48}$"
     assert s["RectangleIn"]["properties"]["left"]["minimum"] == 0
     assert "HTTPValidationError" not in s
+    assert s["ImageIn"]["properties"]["data"]["minLength"] == 1
+    busy = doc["paths"]["/openapi/face/v1/{app_id}/detect"]["post"]["responses"]["429"]
+    assert "Retry-After" in busy["headers"]
     for path, ops in doc["paths"].items():
         for method, op in ops.items():
             assert "422" not in op["responses"], (method, path)

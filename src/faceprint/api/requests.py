@@ -116,7 +116,8 @@ class ImageIn(_In):
         extra="ignore", json_schema_extra={"examples": [{"data": _B64, "rectangle": dict(_RECT)}]}
     )
 
-    data: str = Field(description="Base64 of the image file bytes.")
+    data: str = Field(description="Base64 of the image file bytes (empty: BadBase64, 1101).",
+                      json_schema_extra={"minLength": 1})
     rectangle: RectangleIn | None = Field(None, description="Optional region to scan.")
 
     def to_input(self) -> ImageInput:

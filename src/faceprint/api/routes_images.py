@@ -30,7 +30,9 @@ ERRORS: dict[int | str, dict[str, Any]] = {
     405: {"model": ErrorResponse, "description": "Method not allowed on this path (code 12, internal_code 2006)."},
     413: {"model": ErrorResponse, "description": "Request body too large (internal_code 1109)."},
     429: {"model": ErrorResponse, "description": "The app is over its share of the engine (code 8, internal_code "
-          "3004; see Retry-After), or a quota or database limit is reached."},
+          "3004; see Retry-After), or a quota or database limit is reached.",
+          "headers": {"Retry-After": {"description": "Seconds after which a retry is likely let in (AppBusy only).",
+                                      "schema": {"type": "integer", "minimum": 1}}}},
     500: {"model": ErrorResponse, "description": "Internal error (code 13)."},
     503: {"model": ErrorResponse, "description": "The service is overloaded (code 14, internal_code 5101)."},
     504: {"model": ErrorResponse, "description": "The request passed its deadline (code 4, internal_code 5102)."},
