@@ -118,8 +118,11 @@ class FaceService:
         self._engine = engine
         self._store = store
         self.settings = settings
+        # the engine's places: one per worker process when it has them (more threads would only queue FIFO
+        # in the process pool, out of the fair queue's reach), else the inference threads
+        places = getattr(engine, "processes", 0) or settings.inference_thread_count()
         self.offload = offload or Offload(
-            settings.inference_thread_count(), settings.max_pending_images,
+            places, settings.max_pending_images,
             app_max_pending=settings.app_max_pending_images, app_slots=settings.app_engine_slots,
             deadline_s=settings.request_deadline_s,
         )
