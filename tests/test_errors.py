@@ -5,7 +5,7 @@ from __future__ import annotations
 from faceprint.errors import DatabaseFull, FaceprintError, NoFace, WrongApp, all_error_types
 
 #: The gRPC canonical codes the table uses (see the module docstring of faceprint.errors).
-_GRPC_CODES = {3, 5, 7, 8, 9, 13, 14}
+_GRPC_CODES = {3, 4, 5, 7, 8, 9, 12, 13, 14}
 
 
 def test_internal_codes_are_unique_and_codes_known() -> None:

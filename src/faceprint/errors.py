@@ -41,16 +41,21 @@ Tree::
     │   ├── DatabaseNotFound      2002
     │   ├── FeatureNotFound       2003
     │   ├── AccessKeyNotFound     2004
-    │   └── RouteNotFound         2005  no such path or method under /openapi/
+    │   └── RouteNotFound         2005  no such path under /openapi/
     ├── PermissionDenied (code 7)
     │   └── WrongApp              4001  a valid signature on another app's path
     ├── ResourceExhausted (code 8)
     │   ├── DatabaseFull          3001  max_size reached
     │   ├── QuotaExceeded         3002  the app's feature-id quota
-    │   └── TooManyKeys           3003  more active access keys than allowed
+    │   ├── TooManyKeys           3003  more active access keys than allowed
+    │   └── AppBusy               3004  the app has its share of the engine in use (429, Retry-After)
     ├── FailedPrecondition (code 9)
     │   ├── ModelVersionMismatch  4101  stored descriptors were made by another model
     │   └── StoreLocked           4102  another process owns the embedded store
+    ├── Unimplemented (code 12)
+    │   └── MethodNotAllowed      2006  the path exists, the method does not (HTTP 405)
+    ├── DeadlineExceeded (code 4)
+    │   └── RequestDeadline       5102  the request passed its deadline (HTTP 504)
     ├── Internal (code 13)
     │   ├── InternalError         5000
     │   └── ModelMissing          5001  a model file is missing or corrupt
@@ -64,6 +69,7 @@ from typing import ClassVar
 
 __all__ = [
     "AccessKeyNotFound",
+    "AppBusy",
     "AppNotFound",
     "BadBase64",
     "BadDbIds",
@@ -78,6 +84,7 @@ __all__ = [
     "CorruptImage",
     "DatabaseFull",
     "DatabaseNotFound",
+    "DeadlineExceeded",
     "ExtraInfoTooLong",
     "FaceprintError",
     "FailedPrecondition",
@@ -89,6 +96,7 @@ __all__ = [
     "InternalError",
     "InvalidArgument",
     "InvalidRequest",
+    "MethodNotAllowed",
     "ModelMissing",
     "ModelVersionMismatch",
     "NoFace",
@@ -97,12 +105,14 @@ __all__ = [
     "Overloaded",
     "PermissionDenied",
     "QuotaExceeded",
+    "RequestDeadline",
     "ResourceExhausted",
     "RouteNotFound",
     "StoreLocked",
     "TooManyImages",
     "TooManyKeys",
     "Unavailable",
+    "Unimplemented",
     "UnsupportedFormat",
     "WrongApp",
     "all_error_types",
@@ -157,6 +167,16 @@ class Internal(FaceprintError):
 class Unavailable(FaceprintError):
     code = 14
     default_message = "Service unavailable."
+
+
+class Unimplemented(FaceprintError):
+    code = 12
+    default_message = "Not implemented."
+
+
+class DeadlineExceeded(FaceprintError):
+    code = 4
+    default_message = "Deadline exceeded."
 
 
 class InvalidRequest(InvalidArgument):
@@ -289,6 +309,11 @@ class RouteNotFound(NotFound):
     default_message = "No such API path or method."
 
 
+class MethodNotAllowed(Unimplemented):
+    internal_code = 2006
+    default_message = "This path does not take that method."
+
+
 class WrongApp(PermissionDenied):
     internal_code = 4001
     default_message = "This access key does not belong to the app in the path."
@@ -307,6 +332,16 @@ class QuotaExceeded(ResourceExhausted):
 class TooManyKeys(ResourceExhausted):
     internal_code = 3003
     default_message = "The app already has the maximum number of active access keys."
+
+
+class AppBusy(ResourceExhausted):
+    internal_code = 3004
+    default_message = "This app has its share of the face engine in use; retry later."
+
+    def __init__(self, message: str | None = None, retry_after: int = 1) -> None:
+        super().__init__(message)
+        #: Seconds after which a retry is likely to be let in (the Retry-After header).
+        self.retry_after = max(1, int(retry_after))
 
 
 class ModelVersionMismatch(FailedPrecondition):
@@ -332,6 +367,11 @@ class ModelMissing(Internal):
 class Overloaded(Unavailable):
     internal_code = 5101
     default_message = "The service is overloaded; retry later."
+
+
+class RequestDeadline(DeadlineExceeded):
+    internal_code = 5102
+    default_message = "The request passed its deadline before the face engine finished it."
 
 
 def all_error_types() -> list[type[FaceprintError]]:

@@ -21,6 +21,7 @@ from pathlib import Path
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
+from faceprint.files import private_dir, tighten
 from faceprint.settings import Settings
 
 __all__ = [
@@ -61,10 +62,11 @@ def load_server_key(settings: Settings) -> bytes:
     else:
         path = Path(settings.data_dir) / "server.key"
         if not path.exists():
-            path.parent.mkdir(parents=True, exist_ok=True)
+            private_dir(path.parent)
             fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
             with os.fdopen(fd, "wb") as f:
                 f.write(base64.b64encode(AESGCM.generate_key(bit_length=256)) + b"\n")
+        tighten(path)
         key = base64.b64decode(path.read_bytes().strip(), validate=True)
     if len(key) != 32:
         raise ValueError("the server key must be 32 bytes (base64-encoded)")

@@ -42,9 +42,33 @@ class Settings(BaseSettings):
     clock_skew_s: int = Field(
         300, ge=1, description="Largest allowed difference between the server clock and x-date (or date), seconds."
     )
+    hmac_enforce_headers: str = Field(
+        "",
+        description="Stricter mode (Kong's enforce_headers), comma-separated header names every signature must "
+        "cover, e.g. `x-date,request-line,digest`; empty: none required (Mercury's clients sign x-date and "
+        "request-line). See docs/api.md, Replays.",
+    )
+    hmac_validate_body: bool = Field(
+        False,
+        description="Stricter mode (Kong's validate_request_body): a request with a body must carry a Digest "
+        "header (SHA-256 of the body) that matches it; a Digest that is sent is checked in any case.",
+    )
+    hmac_reject_replays: bool = Field(
+        False,
+        description="Stricter mode: a signature already used within the clock-skew window is refused (per server "
+        "process). Clients must then make each signature unique (sign a digest of the body or a nonce header).",
+    )
     max_image_bytes: int = Field(8 * 1024 * 1024, ge=1, description="Largest encoded image file accepted, bytes.")
     max_image_pixels: int = Field(
         50_000_000, ge=1024, description="Largest decoded image (width*height) accepted; bigger is refused."
+    )
+    max_decode_pixels: int = Field(
+        16_000_000, ge=1024,
+        description="The most pixels (width*height) an image is decoded to, counted from its header before "
+        "decoding: a larger JPEG is decoded reduced by 2, 4 or 8 (draft mode; faces are reported in the "
+        "file's pixels all the same, and must then be min_face times that factor to be found); any other "
+        "larger file is refused at once (ImageTooManyPixels, 1105). The engine's time and memory grow "
+        "with the pixels (a 49-megapixel PNG of zeros is 48 KB and ~15 s of engine time).",
     )
     max_images: int = Field(16, ge=1, le=64, description="Images per detect / batch-add request.")
     max_body_bytes: int = Field(
@@ -75,6 +99,27 @@ class Settings(BaseSettings):
         description="Images in the engine's hands or waiting for it, all requests together; a request that "
         "would pass this is answered 503 Overloaded (internal_code 5101) at once instead of queuing (a request "
         "alone is always let in).",
+    )
+    app_max_pending_images: int = Field(
+        32,
+        ge=1,
+        description="Images one app may have in the engine's hands or waiting for it; a request that would pass "
+        "this is answered 429 (code 8, internal_code 3004 AppBusy) with a Retry-After header at once, so one "
+        "tenant's flood never becomes the others' latency (a request alone is always let in).",
+    )
+    app_engine_slots: int = Field(
+        0,
+        ge=0,
+        description="Engine places (inference threads) one app may hold at once while another app has used the "
+        "engine in the last 60 s; 0: all but one (at least one). An app alone on the server uses them all. "
+        "Waiting work is served round robin between apps (fair queueing).",
+    )
+    request_deadline_s: float = Field(
+        30.0,
+        ge=0,
+        description="Time limit of a request's engine work, seconds from its admission; past it the caller gets "
+        "504 (code 4, internal_code 5102 RequestDeadline) and the request's images not yet started are "
+        "dropped. 0: no deadline.",
     )
     key_cache_seconds: float = Field(
         2.0,

@@ -12,6 +12,7 @@ The signature is ``base64(HMAC-<alg>(secret, signing_string))``.
 from __future__ import annotations
 
 import base64
+import hashlib
 import hmac
 import re
 from collections.abc import Mapping, Sequence
@@ -111,15 +112,32 @@ def sign_request(
     request_uri: str,
     date: str | None = None,
     algorithm: str = "hmac-sha256",
+    body: bytes | None = None,
 ) -> dict[str, str]:
     """The ``x-date`` and ``Authorization`` headers for one request, signed over
-    ``x-date request-line`` exactly as Mercury Cloud's guide and demo client do."""
+    ``x-date request-line`` exactly as Mercury Cloud's guide and demo client do.
+
+    ``body`` given: also a ``Digest: SHA-256=<base64(sha256(body))>`` header, signed as ``digest`` (Kong's
+    ``validate_request_body``), so that the body cannot be changed in transit; a server in the stricter mode
+    (``FACEPRINT_HMAC_ENFORCE_HEADERS``, ``FACEPRINT_HMAC_VALIDATE_BODY``) requires it."""
     x_date = date or http_date()
-    names = ("x-date", "request-line")
-    signing = build_signing_string(names, {"x-date": x_date}, method, request_uri)
+    names: tuple[str, ...] = ("x-date", "request-line")
+    values = {"x-date": x_date}
+    if body is not None:
+        names += ("digest",)
+        values["digest"] = body_digest(body)
+    signing = build_signing_string(names, values, method, request_uri)
     sig = compute_signature(secret_key, signing, algorithm)
     auth = (
         f'hmac username="{access_key}", algorithm="{algorithm}", '
         f'headers="{" ".join(names)}", signature="{sig}"'
     )
-    return {"x-date": x_date, "Authorization": auth}
+    out = {"x-date": x_date, "Authorization": auth}
+    if body is not None:
+        out["Digest"] = values["digest"]
+    return out
+
+
+def body_digest(body: bytes) -> str:
+    """The ``Digest`` header value of ``body``: ``SHA-256=<base64(sha256(body))>``."""
+    return "SHA-256=" + base64.b64encode(hashlib.sha256(body).digest()).decode("ascii")

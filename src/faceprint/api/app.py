@@ -5,11 +5,10 @@ from __future__ import annotations
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from fastapi import FastAPI, Request
-from fastapi.openapi.utils import get_openapi
-from starlette.responses import JSONResponse, Response
+from starlette.responses import JSONResponse, PlainTextResponse, Response
 
 from faceprint import __version__
 from faceprint import errors as fpe
@@ -20,6 +19,8 @@ from faceprint.api.docs import install_docs
 from faceprint.api.errors import install_handlers
 from faceprint.api.metrics import Metrics
 from faceprint.api.middleware import GatewayMiddleware
+from faceprint.api.openapi_doc import AUTH_DOC, install_openapi
+from faceprint.logsafe import printable
 from faceprint.secrets import SealError, SecretBox
 from faceprint.service import FaceService
 from faceprint.settings import Settings
@@ -32,14 +33,6 @@ __all__ = ["create_app"]
 
 log = logging.getLogger("faceprint.api")
 
-_AUTH_DOC = (
-    "Kong hmac-auth, as Mercury Cloud: send `x-date: <RFC 7231 GMT date>` and `Authorization: hmac "
-    'username="<access key>", algorithm="hmac-sha256", headers="x-date request-line", signature="<base64>"` '
-    "where the signature is base64(HMAC-SHA256(secret key, \"x-date: <date>\\n<METHOD> <path?query> "
-    'HTTP/1.1")). The date must be within the clock skew (300 s by default).'
-)
-
-
 def _key_lookup(store: TenantStore, box: SecretBox) -> SecretLookup:
     def lookup(access_key: str) -> Credential | None:
         key = store.get_key(access_key)
@@ -48,7 +41,7 @@ def _key_lookup(store: TenantStore, box: SecretBox) -> SecretLookup:
         try:
             return Credential(key.app_id, box.open(key.access_key, key.sealed_secret))
         except SealError:
-            log.error("access key %s: sealed secret does not open with this server key", access_key)
+            log.error("access key %s: sealed secret does not open with this server key", printable(access_key, 64))
             return None
 
     return lookup
@@ -114,9 +107,10 @@ def create_app(
         title="Faceprint: Mercury Cloud face OpenAPI",
         version="1.5.0",
         description="Self-hosted face detection, verification, quality check and 1:N search, serving the "
-        f"Mercury Cloud face OpenAPI v1.5.0 (Faceprint {__version__}).\n\n{_AUTH_DOC}",
+        f"Mercury Cloud face OpenAPI v1.5.0 (Faceprint {__version__}).\n\n{AUTH_DOC}",
         lifespan=lifespan,
         docs_url=None,
+        redirect_slashes=False,
     )
     app.state.ctx = ctx
     app.state.settings = settings
@@ -128,9 +122,11 @@ def create_app(
     keys = KeyCache(_key_lookup(store, box), ttl=settings.key_cache_seconds)
     app.add_middleware(
         GatewayMiddleware, lookup=keys, metrics=metrics,
-        max_body_bytes=settings.max_body_bytes, clock_skew_s=settings.clock_skew_s,
+        max_body_bytes=settings.max_body_bytes, clock_skew_s=settings.clock_skew_s, busy=service.offload.busy,
+        enforce_headers=tuple(settings.hmac_enforce_headers.split(",")), validate_body=settings.hmac_validate_body,
+        reject_replays=settings.hmac_reject_replays,
     )
-    _document_security(app)
+    install_openapi(app, settings)
     return app
 
 
@@ -145,26 +141,8 @@ def _ops_routes(app: FastAPI, ctx: Context) -> None:
         body = {"status": "ready" if not problems else "not ready", "problems": problems}
         return JSONResponse(body, status_code=200 if not problems else 503)
 
-    @app.get("/metrics", tags=["ops"], summary="Prometheus metrics (no signature)")
+    @app.get("/metrics", tags=["ops"], summary="Prometheus metrics (no signature)", response_class=PlainTextResponse,
+             responses={200: {"content": {"text/plain": {"schema": {"type": "string"}}},
+                              "description": "Prometheus text exposition format 0.0.4."}})
     async def metrics() -> Response:
         return Response(ctx.metrics.render(), media_type="text/plain; version=0.0.4; charset=utf-8")
-
-
-def _document_security(app: FastAPI) -> None:
-    def openapi() -> dict[str, Any]:
-        if app.openapi_schema:
-            return app.openapi_schema
-        schema = get_openapi(title=app.title, version=app.version, description=app.description,
-                             routes=app.routes)
-        schema.setdefault("components", {})["securitySchemes"] = {
-            "hmac": {"type": "apiKey", "in": "header", "name": "Authorization", "description": _AUTH_DOC}
-        }
-        for path, ops in schema.get("paths", {}).items():
-            if path.startswith("/openapi/"):
-                for op in ops.values():
-                    op["security"] = [{"hmac": []}]
-        schema["servers"] = [{"url": "/", "description": "this server"}]
-        app.openapi_schema = schema
-        return schema
-
-    app.openapi = openapi  # type: ignore[method-assign]

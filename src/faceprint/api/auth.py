@@ -82,6 +82,9 @@ class Principal:
 
     access_key: str
     app_id: str
+    #: The header names the signature covers, lower-case, and the signature (for the stricter modes).
+    signed: tuple[str, ...] = ()
+    signature: str = ""
 
 
 #: access key -> its active Credential, or None when unknown or revoked.
@@ -236,7 +239,8 @@ def _check_signature(
         for ver in dict.fromkeys((version, "1.1")):
             signing = build_signing_string(params.headers, hmap, method, uri, ver)
             if signature_matches(cred.secret, signing, params.algorithm, params.signature):
-                return Principal(params.username, cred.app_id)
+                return Principal(params.username, cred.app_id, tuple(h.lower() for h in params.headers),
+                                 params.signature)
     raise GatewayRefusal(KONG_MISMATCH)
 
 

@@ -7,7 +7,8 @@
   field, as Kong answers them before the request reaches the service (the trace id is in ``X-Trace-Id``).
 * Pydantic validation failures -> the specific domain error a validator named (see
   :func:`domain_error`), else :class:`~faceprint.errors.InvalidRequest`; never FastAPI's 422 shape.
-* Unknown routes and methods -> 404 ``RouteNotFound``; anything unexpected -> 500 ``InternalError``.
+* Unknown routes -> 404 ``RouteNotFound``, a known path with another method -> 405 ``MethodNotAllowed``
+  (with ``Allow``); anything unexpected -> 500 ``InternalError``.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from fastapi.exceptions import RequestValidationError
 from pydantic_core import PydanticCustomError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import JSONResponse, Response
+from starlette.routing import Match
 
 from faceprint import errors as fpe
 
@@ -60,7 +62,7 @@ GRPC_TO_HTTP: dict[int, int] = {
 }
 
 #: Domain errors answered with another status than their code's (matched on the class and its subclasses).
-_STATUS_OF_TYPE: dict[type[fpe.FaceprintError], int] = {fpe.BodyTooLarge: 413}
+_STATUS_OF_TYPE: dict[type[fpe.FaceprintError], int] = {fpe.BodyTooLarge: 413, fpe.MethodNotAllowed: 405}
 
 
 class GatewayRefusal(Exception):
@@ -110,9 +112,15 @@ def error_body(err: fpe.FaceprintError, trace_id: str) -> dict[str, Any]:
     }
 
 
-def error_response(err: fpe.FaceprintError, trace_id: str) -> JSONResponse:
-    """The whole error answer: :func:`http_status`, :func:`error_body` and the ``X-Trace-Id`` header."""
-    return JSONResponse(error_body(err, trace_id), status_code=http_status(err), headers={"X-Trace-Id": trace_id})
+def error_response(
+    err: fpe.FaceprintError, trace_id: str, headers: dict[str, str] | None = None
+) -> JSONResponse:
+    """The whole error answer: :func:`http_status`, :func:`error_body` and the ``X-Trace-Id`` header (and
+    ``Retry-After`` for AppBusy)."""
+    h = {"X-Trace-Id": trace_id, **(headers or {})}
+    if isinstance(err, fpe.AppBusy):
+        h["Retry-After"] = str(err.retry_after)
+    return JSONResponse(error_body(err, trace_id), status_code=http_status(err), headers=h)
 
 
 def gateway_response(message: str, trace_id: str) -> Response:
@@ -141,6 +149,15 @@ def _from_validation(exc: RequestValidationError) -> fpe.FaceprintError:
     return fpe.InvalidRequest()
 
 
+def _allowed(request: Request) -> str:
+    """Every method some route of the app takes on this path (Starlette names the first route's only)."""
+    methods = [
+        m for m in ("DELETE", "GET", "HEAD", "OPTIONS", "PATCH", "POST", "PUT")
+        if any(r.matches({**request.scope, "method": m})[0] == Match.FULL for r in request.app.router.routes)
+    ]
+    return ", ".join(methods)
+
+
 def install_handlers(app: FastAPI) -> None:
     """Register every exception handler on ``app``."""
 
@@ -159,7 +176,11 @@ def install_handlers(app: FastAPI) -> None:
     async def on_http(request: Request, exc: Exception) -> Response:
         assert isinstance(exc, StarletteHTTPException)
         err: fpe.FaceprintError
-        if exc.status_code in (404, 405):
+        if exc.status_code == 405:
+            allow = _allowed(request) or (exc.headers or {}).get("Allow", "")
+            err = fpe.MethodNotAllowed(f"{request.url.path} does not take {request.method}; it takes {allow}.")
+            return error_response(err, trace_id_of(request), {"Allow": allow} if allow else None)
+        if exc.status_code == 404:
             err = fpe.RouteNotFound(f"No route for {request.method} {request.url.path}.")
         elif exc.status_code == 413:
             err = fpe.BodyTooLarge()

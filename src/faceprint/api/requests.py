@@ -46,6 +46,35 @@ _B64 = "/9j/4AAQSkZJRgABAQAAAQABAAD...(base64 of the JPEG/PNG/BMP/TIFF/GIF/WebP 
 _RECT: dict[str, int | float | str | None] = {"top": 50, "left": 100, "width": 500, "height": 800}
 
 
+def _strict_int(v: Any, internal_code: int, what: str) -> int:
+    """JSON integers only (an integral float such as ``10.0`` too): never a boolean nor a numeric string, so
+    every integer field of the API is equally strict."""
+    if isinstance(v, float) and v.is_integer():
+        return int(v)
+    if isinstance(v, bool) or not isinstance(v, int):
+        raise domain_error(internal_code, f"{what} must be an integer")
+    return v
+
+
+def _strict_number(v: Any, internal_code: int, what: str) -> float:
+    """JSON numbers only: never a boolean nor a numeric string."""
+    if isinstance(v, bool) or not isinstance(v, int | float):
+        raise domain_error(internal_code, f"{what} must be a number")
+    return float(v)
+
+
+#: Characters no database name may hold: C0 and C1 controls, DEL, line and paragraph separators and the
+#: bidirectional overrides and isolates (which reorder what a terminal or a page shows). The same class is
+#: the ``pattern`` the OpenAPI document states.
+NAME_FORBIDDEN = r"\u0000-\u001f\u007f-\u009f\u2028\u2029\u202a-\u202e\u2066-\u2069"
+NAME_PATTERN = f"^[^{NAME_FORBIDDEN}]*$"
+#: Descriptions are free text over several lines: tab, line feed and carriage return are allowed.
+DESCRIPTION_PATTERN = r"^[^\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f-\u009f\u2028\u2029\u202a-\u202e\u2066-\u2069]*$"
+_NAME_RE = re.compile(NAME_PATTERN)
+_DESCRIPTION_RE = re.compile(DESCRIPTION_PATTERN)
+KEY_PATTERN = "^[A-Za-z0-9-]{1,48}$"
+
+
 class _In(BaseModel):
     model_config = ConfigDict(extra="ignore")
 
@@ -54,10 +83,15 @@ class RectangleIn(_In):
     """A region of the image, in pixels of the image as displayed (after EXIF orientation). Only faces
     overlapping it are considered."""
 
-    top: int = Field(description="Pixels from the top edge, >= 0.")
-    left: int = Field(description="Pixels from the left edge, >= 0.")
-    width: int = Field(description="Width in pixels, > 0.")
-    height: int = Field(description="Height in pixels, > 0.")
+    top: int = Field(description="Pixels from the top edge, >= 0.", json_schema_extra={"minimum": 0})
+    left: int = Field(description="Pixels from the left edge, >= 0.", json_schema_extra={"minimum": 0})
+    width: int = Field(description="Width in pixels, > 0.", json_schema_extra={"minimum": 1})
+    height: int = Field(description="Height in pixels, > 0.", json_schema_extra={"minimum": 1})
+
+    @field_validator("top", "left", "width", "height", mode="before")
+    @classmethod
+    def _integer(cls, v: Any) -> Any:
+        return _strict_int(v, fpe.BadRectangle.internal_code, "rectangle top, left, width and height")
 
     @field_validator("top", "left")
     @classmethod
@@ -82,7 +116,8 @@ class ImageIn(_In):
         extra="ignore", json_schema_extra={"examples": [{"data": _B64, "rectangle": dict(_RECT)}]}
     )
 
-    data: str = Field(description="Base64 of the image file bytes.")
+    data: str = Field(description="Base64 of the image file bytes (empty: BadBase64, 1101).",
+                      json_schema_extra={"minLength": 1})
     rectangle: RectangleIn | None = Field(None, description="Optional region to scan.")
 
     def to_input(self) -> ImageInput:
@@ -97,7 +132,7 @@ class DetectRequest(_In):
 
     model_config = ConfigDict(extra="ignore", json_schema_extra={"examples": [{"images": [{"data": _B64}]}]})
 
-    images: list[ImageIn] = Field(description="1 to 16 images.", json_schema_extra={"maxItems": 16})
+    images: list[ImageIn] = Field(description="1 to 16 images.", json_schema_extra={"minItems": 1, "maxItems": 16})
 
 
 class CompareRequest(_In):
@@ -119,10 +154,32 @@ class QualityRequest(_In):
     image: ImageIn
 
 
-def _check_name(v: str, limit: int, what: str) -> str:
+def _check_name(v: str, limit: int, what: str, allowed: re.Pattern[str]) -> str:
     if len(v) > limit:
         raise domain_error(fpe.BadName.internal_code, f"{what} is longer than {limit} characters")
+    if not allowed.fullmatch(v):
+        raise domain_error(fpe.BadName.internal_code, f"{what} holds a control character")
     return v
+
+
+def _create_db_schema(schema: dict[str, Any]) -> None:
+    """``max_size`` is required (the server refuses a database without it, BadMaxSize 1303); it is optional
+    in the model only so that its absence answers that code, not the generic 1000."""
+    schema["examples"] = [{"name": "Sample-db", "description": "Sample feature database.", "max_size": 1000}]
+    required = schema.setdefault("required", [])
+    if "max_size" not in required:
+        required.append("max_size")
+
+
+def _not_null(extra: dict[str, Any]) -> Any:
+    """A field optional in the model (None: absent) stated in the schema as its one JSON type, never null."""
+
+    def fix(schema: dict[str, Any]) -> None:
+        schema.pop("anyOf", None)
+        schema.pop("default", None)
+        schema.update(extra)
+
+    return fix
 
 
 class CreateDatabaseRequest(_In):
@@ -130,34 +187,39 @@ class CreateDatabaseRequest(_In):
 
     model_config = ConfigDict(
         extra="ignore",
-        json_schema_extra={
-            "examples": [{"name": "Sample-db", "description": "Sample feature database.", "max_size": 1000}]
-        },
+        json_schema_extra=_create_db_schema,
     )
 
-    name: str = Field("", description=f"Free text, at most {NAME_MAX} characters; need not be unique.")
-    description: str = Field("", description=f"Free text, at most {DESCRIPTION_MAX} characters.")
+    name: str = Field("", description=f"Free text, at most {NAME_MAX} characters, no control characters; "
+                      "need not be unique.", json_schema_extra={"maxLength": NAME_MAX, "pattern": NAME_PATTERN})
+    description: str = Field(
+        "", description=f"Free text, at most {DESCRIPTION_MAX} characters (tab and line breaks allowed, no other "
+        "control character).", json_schema_extra={"maxLength": DESCRIPTION_MAX, "pattern": DESCRIPTION_PATTERN},
+    )
     max_size: int | None = Field(
-        None, description="Features the database may hold, >= 1; cannot be changed later; counted against "
-        "the app's quota."
+        None, description="Required. Features the database may hold, >= 1; cannot be changed later; counted "
+        "against the app's quota.", json_schema_extra=_not_null({"type": "integer", "minimum": 1}),
     )
 
     @field_validator("name")
     @classmethod
     def _name(cls, v: str) -> str:
-        return _check_name(v, NAME_MAX, "name")
+        return _check_name(v, NAME_MAX, "name", _NAME_RE)
 
     @field_validator("description")
     @classmethod
     def _description(cls, v: str) -> str:
-        return _check_name(v, DESCRIPTION_MAX, "description")
+        return _check_name(v, DESCRIPTION_MAX, "description", _DESCRIPTION_RE)
 
     @field_validator("max_size", mode="before")
     @classmethod
     def _max_size(cls, v: Any) -> Any:
-        if v is None or isinstance(v, bool) or not isinstance(v, int) or v < 1:
+        if v is None:
             raise domain_error(fpe.BadMaxSize.internal_code, "max_size must be a positive integer")
-        return v
+        n = _strict_int(v, fpe.BadMaxSize.internal_code, "max_size")
+        if n < 1:
+            raise domain_error(fpe.BadMaxSize.internal_code, "max_size must be a positive integer")
+        return n
 
     feature_version: int | None = Field(
         None, description="Faceprint extension: the recogniser pack of the database's features, by its "
@@ -174,7 +236,7 @@ class CreateDatabaseRequest(_In):
 
 
 def _check_key(v: str) -> str:
-    if v and not KEY_RE.fullmatch(v):
+    if not KEY_RE.fullmatch(v):
         raise domain_error(
             fpe.BadKey.internal_code, "key must be 1 to 48 characters of A-Z, a-z, 0-9 and '-'"
         )
@@ -191,7 +253,10 @@ class BatchAddItem(_In):
     """One image to add, with the user's key and extra_info."""
 
     image: ImageIn
-    key: str = Field("", description="Optional: [A-Za-z0-9-]{1,48}; need not be unique.", max_length=48)
+    key: str | None = Field(
+        None, description="Optional: 1 to 48 characters of [A-Za-z0-9-] (an empty key is refused: omit it); need "
+        "not be unique.", json_schema_extra=_not_null({"type": "string", "pattern": KEY_PATTERN}),
+    )
     extra_info: str = Field("", description="Optional free string, at most 1024 characters.", max_length=1024)
 
     @field_validator("key", mode="before")
@@ -216,7 +281,7 @@ class BatchAddRequest(_In):
         },
     )
 
-    images: list[BatchAddItem] = Field(description="1 to 16 items.", json_schema_extra={"maxItems": 16})
+    images: list[BatchAddItem] = Field(description="1 to 16 items.", json_schema_extra={"minItems": 1, "maxItems": 16})
 
 
 class UpdateExtraInfoRequest(_In):
@@ -246,10 +311,13 @@ class SearchRequest(_In):
     )
 
     image: ImageIn
-    db_ids: list[str] = Field(description=f"1 to {MAX_DB_IDS} database ids; one batch each, in order.")
-    top_k: int = Field(1, description=f"Hits per database, 1..{MAX_TOP_K}.")
+    db_ids: list[str] = Field(description=f"1 to {MAX_DB_IDS} database ids; one batch each, in order.",
+                              json_schema_extra={"minItems": 1, "maxItems": MAX_DB_IDS})
+    top_k: int = Field(1, description=f"Hits per database, 1..{MAX_TOP_K}.",
+                       json_schema_extra={"minimum": 1, "maximum": MAX_TOP_K})
     min_score: float = Field(
-        0.0, description="Only hits with score >= min_score (0..1); applied before top_k."
+        0.0, description="Only hits with score >= min_score (0..1); applied before top_k.",
+        json_schema_extra={"minimum": 0, "maximum": 1},
     )
 
     @field_validator("db_ids")
@@ -259,16 +327,18 @@ class SearchRequest(_In):
             raise domain_error(fpe.BadDbIds.internal_code, f"db_ids must list 1 to {MAX_DB_IDS} databases")
         return v
 
-    @field_validator("top_k")
+    @field_validator("top_k", mode="before")
     @classmethod
-    def _top_k(cls, v: int) -> int:
-        if not 1 <= v <= MAX_TOP_K:
+    def _top_k(cls, v: Any) -> int:
+        n = _strict_int(v, fpe.BadTopK.internal_code, "top_k")
+        if not 1 <= n <= MAX_TOP_K:
             raise domain_error(fpe.BadTopK.internal_code, f"top_k must be between 1 and {MAX_TOP_K}")
-        return v
+        return n
 
-    @field_validator("min_score")
+    @field_validator("min_score", mode="before")
     @classmethod
-    def _min_score(cls, v: float) -> float:
-        if not 0.0 <= v <= 1.0:
+    def _min_score(cls, v: Any) -> float:
+        x = _strict_number(v, fpe.BadMinScore.internal_code, "min_score")
+        if not 0.0 <= x <= 1.0:
             raise domain_error(fpe.BadMinScore.internal_code, "min_score must be between 0 and 1")
-        return v
+        return x

@@ -115,7 +115,7 @@ async def add_features(
     """The largest face of each image becomes one feature with the item's key and extra_info.
     ``results[i]`` and ``features[i]`` line up with ``images[i]``; a failed item (bad image, no face,
     database full) has an empty feature_id. Unknown db_id: 404 for the whole request, nothing added."""
-    items = [NewItem(it.image.to_input(), it.key, it.extra_info) for it in body.images]
+    items = [NewItem(it.image.to_input(), it.key or "", it.extra_info) for it in body.images]
     added = await ctx.service.add_features(app_id, db_id, items)
     ctx.metrics.add_faces("add_features", sum(a.feature is not None for a in added))
     return BatchAddResponse(

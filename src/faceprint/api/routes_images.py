@@ -26,8 +26,16 @@ ERRORS: dict[int | str, dict[str, Any]] = {
     400: {"model": ErrorResponse, "description": "Invalid argument (code 3); see internal_code."},
     401: {"model": GatewayErrorResponse, "description": "Kong hmac-auth refusal."},
     403: {"model": ErrorResponse, "description": "The access key belongs to another app (code 7)."},
+    404: {"model": ErrorResponse, "description": "Unknown database or feature, or no such route (code 5)."},
+    405: {"model": ErrorResponse, "description": "Method not allowed on this path (code 12, internal_code 2006)."},
     413: {"model": ErrorResponse, "description": "Request body too large (internal_code 1109)."},
+    429: {"model": ErrorResponse, "description": "The app is over its share of the engine (code 8, internal_code "
+          "3004; see Retry-After), or a quota or database limit is reached.",
+          "headers": {"Retry-After": {"description": "Seconds after which a retry is likely let in (AppBusy only).",
+                                      "schema": {"type": "integer", "minimum": 1}}}},
     500: {"model": ErrorResponse, "description": "Internal error (code 13)."},
+    503: {"model": ErrorResponse, "description": "The service is overloaded (code 14, internal_code 5101)."},
+    504: {"model": ErrorResponse, "description": "The request passed its deadline (code 4, internal_code 5102)."},
 }
 
 router = APIRouter(prefix="/openapi/face/v1/{app_id}", tags=["face"], responses=ERRORS)
@@ -38,7 +46,7 @@ async def detect(body: DetectRequest, ctx: Ctx, app_id: AppId, trace_id: TraceId
     """Detects every face (>= 32 px) of each image. ``results[i]`` and ``batches[i]`` line up with
     ``images[i]``. An image without a face answers code 0 and ``faces: []``; an image that cannot be read
     fails only its own ``results[i]``."""
-    outs = await ctx.service.detect([img.to_input() for img in body.images])
+    outs = await ctx.service.detect([img.to_input() for img in body.images], app_id)
     results: list[Status] = []
     batches: list[DetectBatch] = []
     for out in outs:
@@ -56,7 +64,7 @@ async def detect(body: DetectRequest, ctx: Ctx, app_id: AppId, trace_id: TraceId
 async def compare(body: CompareRequest, ctx: Ctx, app_id: AppId, trace_id: TraceId) -> CompareResponse:
     """Compares the largest face of ``one`` with the largest face of ``another``. ``score`` 0..1, higher
     is more similar. No face in either image: 400, internal_code 1201."""
-    c = await ctx.service.compare(body.one.to_input(), body.another.to_input())
+    c = await ctx.service.compare(body.one.to_input(), body.another.to_input(), app_id)
     ctx.metrics.add_faces("compare", 2)
     return CompareResponse(trace_id=trace_id, score=round(float(c.score), 7), one_face=FaceOut.of(c.one_face),
                            another_face=FaceOut.of(c.another_face))
@@ -66,6 +74,6 @@ async def compare(body: CompareRequest, ctx: Ctx, app_id: AppId, trace_id: Trace
 async def quality(body: QualityRequest, ctx: Ctx, app_id: AppId, trace_id: TraceId) -> QualityResponse:
     """Size, angle, brightness, sharpness, occlusion... of the largest face, on the guide's scales, and
     the clockwise rotation that makes the face upright. No face: 400, internal_code 1201."""
-    q = await ctx.service.quality(body.image.to_input())
+    q = await ctx.service.quality(body.image.to_input(), app_id)
     ctx.metrics.add_faces("quality", 1)
     return QualityResponse.of(q, trace_id)

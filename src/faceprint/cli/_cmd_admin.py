@@ -17,6 +17,8 @@ from pathlib import Path
 from typing import Any
 
 from faceprint.errors import FaceprintError
+from faceprint.files import private_dir
+from faceprint.logsafe import printable
 from faceprint.secrets import SecretBox, new_access_key, new_secret_key
 from faceprint.settings import Settings
 from faceprint.storage.base import Store, TenantStore
@@ -58,9 +60,10 @@ def create_app_with_key(
 
 
 def _write_private(path: Path, data: dict[str, Any]) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
+    private_dir(path.parent)
     tmp = path.with_suffix(".tmp")
     fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    os.chmod(tmp, 0o600)  # an old .tmp left by a crash keeps its mode through O_TRUNC
     with os.fdopen(fd, "w") as f:
         json.dump(data, f, indent=2)
         f.write("\n")
@@ -124,7 +127,7 @@ def _serve(args: argparse.Namespace) -> int:
         _out(f"  secret_key:  {cred['secret_key']}")
     else:
         for app in store.list_apps():
-            _out(f"  app_id:      {app.app_id}  ({app.name})")
+            _out(f"  app_id:      {app.app_id}  ({printable(app.name)})")
         if creds_path.exists():
             _out(f"  credentials of the first app: {creds_path}")
     # the app closes the engine's worker processes and the store at shutdown
@@ -172,7 +175,7 @@ def _apps_list(args: argparse.Namespace) -> int:
         for a in store.list_apps():
             use = store.app_usage(a.app_id)
             active = sum(1 for k in store.list_keys(a.app_id) if k.active)
-            _out(f"{a.app_id}  name={a.name!r} quota={a.quota} used={use.reserved} "
+            _out(f"{a.app_id}  name={printable(a.name)!r} quota={a.quota} used={use.reserved} "
                  f"databases={use.databases} active_keys={active}")
         return 0
 

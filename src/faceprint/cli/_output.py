@@ -15,6 +15,7 @@ from faceprint.client import (
     SearchResponse,
     Status,
 )
+from faceprint.logsafe import printable
 from faceprint.vocabulary import Attributes, CapStyle, GlassStyle, HelmetStyle, MustacheStyle, RespiratorColor
 
 __all__ = [
@@ -145,8 +146,8 @@ def format_quality(q: QualityResult) -> list[str]:
 def format_database(d: Database) -> list[str]:
     return [
         f"db_id        {d.db_id}",
-        f"name         {d.name}",
-        f"description  {d.description}",
+        f"name         {printable(d.name)}",
+        f"description  {printable(d.description, 2048)}",
         f"size         {d.size} of {d.max_size}",
         f"object_type  {d.object_type}, feature_version {d.feature_version}"
         + (f" ({d.model_version})" if d.model_version else ""),
@@ -154,7 +155,9 @@ def format_database(d: Database) -> list[str]:
 
 
 def format_feature(f: Feature) -> list[str]:
-    return [f"feature_id  {f.feature_id}", f"key         {f.key}", f"extra_info  {f.extra_info}"]
+    return [f"feature_id  {f.feature_id}",
+            f"key         {printable(f.key)}",
+            f"extra_info  {printable(f.extra_info, 2048)}"]
 
 
 def format_search(r: SearchResponse, db_ids: list[str]) -> list[str]:
@@ -169,8 +172,8 @@ def format_search(r: SearchResponse, db_ids: list[str]) -> list[str]:
             continue
         lines.append(f"db {db_id}: {len(hits)} match{'es' if len(hits) != 1 else ''}")
         for rank, h in enumerate(hits, 1):
-            extra = f"  extra_info {h.feature.extra_info}" if h.feature.extra_info else ""
-            lines.append(f"  {rank:>2}. score {h.score:.4f}  key {h.feature.key or '-'}  "
+            extra = f"  extra_info {printable(h.feature.extra_info, 2048)}" if h.feature.extra_info else ""
+            lines.append(f"  {rank:>2}. score {h.score:.4f}  key {printable(h.feature.key) or '-'}  "
                          f"feature_id {h.feature.feature_id}{extra}")
     return lines
 

@@ -30,7 +30,7 @@ __all__ = ["ApiError", "AuthenticationError", "TransportError", "error_from_resp
 
 #: HTTP status -> gRPC code, for error answers without a JSON body (a proxy's 502, say).
 _HTTP_TO_GRPC: dict[int, int] = {
-    400: 3, 401: 16, 403: 7, 404: 5, 409: 6, 413: 3, 429: 8, 501: 12, 503: 14, 504: 4,
+    400: 3, 401: 16, 403: 7, 404: 5, 405: 12, 409: 6, 413: 3, 429: 8, 501: 12, 503: 14, 504: 4,
 }
 
 #: gRPC code -> HTTP status (grpc-gateway's table, as the server answers), for a failed item of a batch answer
@@ -41,6 +41,9 @@ _GRPC_TO_HTTP: dict[int, int] = {
     9: 400, 10: 409, 11: 400, 12: 501, 13: 500, 14: 503, 15: 500, 16: 401,
 }
 
+#: Errors the server answers with another status than their code's (its faceprint.api.errors table).
+_STATUS_OF_INTERNAL: dict[int, int] = {fe.BodyTooLarge.internal_code: 413, fe.MethodNotAllowed.internal_code: 405}
+
 _CATEGORY: dict[int, type[fe.FaceprintError]] = {
     3: fe.InvalidArgument,
     5: fe.NotFound,
@@ -49,6 +52,8 @@ _CATEGORY: dict[int, type[fe.FaceprintError]] = {
     9: fe.FailedPrecondition,
     13: fe.Internal,
     14: fe.Unavailable,
+    4: fe.DeadlineExceeded,
+    12: fe.Unimplemented,
 }
 
 
@@ -98,7 +103,9 @@ def error_type(code: int, internal_code: int, http_status: int | None = None) ->
     """The exception class for one kind of error answer: a subclass of :class:`ApiError` and of the
     domain class of ``internal_code`` (or of ``code``'s category), with those numbers as class values.
     ``http_status`` None: the status the server answers ``code`` with (for a failed item of a batch)."""
-    return _error_type(code, internal_code, _GRPC_TO_HTTP.get(code, 500) if http_status is None else http_status)
+    if http_status is None:
+        http_status = _STATUS_OF_INTERNAL.get(internal_code) or _GRPC_TO_HTTP.get(code, 500)
+    return _error_type(code, internal_code, http_status)
 
 
 @functools.lru_cache(maxsize=256)

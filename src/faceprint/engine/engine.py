@@ -108,6 +108,16 @@ class _Found:
     turn: float = 0.0
     #: For a turn that is no quarter turn: the map from ``upright``'s points to the region's.
     back: Affine | None = None
+    #: File pixels per decoded pixel (a large JPEG decoded reduced): the answer is scaled back by it.
+    scale: float = 1.0
+
+
+def _scaled_face(face: Face, s: float) -> Face:
+    def pts(p: np.ndarray | None) -> np.ndarray | None:
+        return None if p is None else (p * np.float32(s)).astype(np.float32)
+
+    return replace(face, box=face.box.scaled(s), points5=pts(face.points5), keypoints=pts(face.keypoints),
+                   align5=pts(face.align5))
 
 
 def _ms(t0: float) -> float:
@@ -127,6 +137,7 @@ class Engine:
         max_image_pixels: int = 50_000_000,
         auto_rotate: bool = True,
         recognizer: str = "",
+        max_decode_pixels: int | None = None,
     ) -> None:
         """``recognizer``: the default recogniser pack's name (empty: the first shipped pack marked default)."""
         threads = threads or (os.cpu_count() or 1)
@@ -140,6 +151,8 @@ class Engine:
         self._recognizers_lock = threading.Lock()
         self.max_image_bytes = max_image_bytes
         self.max_image_pixels = max_image_pixels
+        #: The most pixels decoded (None: max_image_pixels): larger JPEGs are decoded reduced, others refused.
+        self.max_decode_pixels = max_decode_pixels
         self.auto_rotate = auto_rotate
         self.detector = FaceDetector(model_dir, min_face=min_face, threads=1)
         self.landmarks = ShapePredictor(store.path("shape_predictor_5_face_landmarks.dat"))
@@ -155,6 +168,7 @@ class Engine:
             max_image_bytes=settings.max_image_bytes,
             max_image_pixels=settings.max_image_pixels,
             recognizer=settings.recognizer,
+            max_decode_pixels=settings.max_decode_pixels,
         )
 
     def close(self) -> None:
@@ -193,29 +207,32 @@ class Engine:
         return self._decode(data).pixels
 
     def _decode(self, data: str | bytes) -> DecodedImage:
-        return decode_image(data, self.max_image_bytes, self.max_image_pixels)
+        return decode_image(data, self.max_image_bytes, self.max_image_pixels, self.max_decode_pixels)
 
-    def _pixels(self, image: ImageSource, timings: dict[str, float]) -> RGBImage:
+    def _pixels(self, image: ImageSource, timings: dict[str, float]) -> tuple[RGBImage, float]:
+        """The pixels and their scale (file pixels per decoded pixel)."""
         if isinstance(image, np.ndarray):
-            return image
+            return image, 1.0
         t0 = time.perf_counter()
-        pixels = self._decode(image).pixels
+        decoded = self._decode(image)
         timings["decode"] = _ms(t0)
-        return pixels
+        return decoded.pixels, decoded.scale
 
     # -- detection -----------------------------------------------------------------------------
     def _find(
-        self, pixels: RGBImage, rectangle: Box | None, timings: dict[str, float], largest_only: bool = False
+        self, decoded: tuple[RGBImage, float], rectangle: Box | None, timings: dict[str, float],
+        largest_only: bool = False,
     ) -> _Found:
+        pixels, scale = decoded
         height, width = int(pixels.shape[0]), int(pixels.shape[1])
         x0, y0, x1, y1 = 0, 0, width, height
         rect = None
         if rectangle is not None:
-            rect = clip_rectangle(rectangle, width, height)
+            rect = clip_rectangle(rectangle.scaled(1.0 / scale) if scale != 1.0 else rectangle, width, height)
             x0, y0, x1, y1 = search_region(rect, width, height)
         region = pixels[y0:y1, x0:x1]
         t0 = time.perf_counter()
-        found = _Found(region, [], 0, (x0, y0), (x1 - x0, y1 - y0), width, height, timings)
+        found = _Found(region, [], 0, (x0, y0), (x1 - x0, y1 - y0), width, height, timings, scale=scale)
         dets, candidates = self.detector.detect_with_candidates(region, largest_only=largest_only)
         if not dets and self.auto_rotate:
             dets = self._turned(found, largest_only, candidates)
@@ -328,6 +345,10 @@ class Engine:
         # this image's own work (in a batch, the shared descriptor call counts its share)
         found.timings["total"] = sum(v for k, v in found.timings.items() if k != "total")
         shown = [self._to_displayed(found, f) for f in faces]
+        s = found.scale
+        if s != 1.0:  # decoded reduced: back to the file's pixels
+            shown = [_scaled_face(f, s) for f in shown]
+            return ImageFaces(shown, round(found.width * s), round(found.height * s), found.rotation, found.timings)
         return ImageFaces(shown, found.width, found.height, found.rotation, found.timings)
 
     def detect(

@@ -51,6 +51,9 @@ class DecodedImage:
     format: str
     #: EXIF orientation tag that was applied (1 when none).
     orientation: int
+    #: File pixels per decoded pixel along each side: 1, or 2/4/8 for a large JPEG decoded reduced
+    #: (draft mode); coordinates in ``pixels`` times ``scale`` are coordinates in the file's image.
+    scale: float = 1.0
 
     @property
     def width(self) -> int:
@@ -121,11 +124,48 @@ def _orientation(img: Image.Image) -> int:
         return 1
 
 
-def load_image(raw: bytes, max_pixels: int = 50_000_000) -> DecodedImage:
-    """Decode file bytes into an upright RGB array (see the module docstring for the rules)."""
+#: The signatures of the accepted formats: a file that starts like one of them but cannot be read is corrupt
+#: (1104), not of an unsupported format (1102).
+_MAGIC = (b"\xff\xd8\xff", b"\x89PNG\r\n\x1a\n", b"GIF87a", b"GIF89a", b"BM", b"II*\x00", b"MM\x00*")
+
+
+def sniff_format(raw: bytes) -> str | None:
+    """The accepted format ``raw`` announces by its first bytes (JPEG, PNG, GIF, BMP, TIFF, WEBP), or None."""
+    if raw[:4] == b"RIFF" and raw[8:12] == b"WEBP":
+        return "WEBP"
+    for magic, name in zip(_MAGIC, ("JPEG", "PNG", "GIF", "GIF", "BMP", "TIFF", "TIFF"), strict=True):
+        if raw.startswith(magic):
+            return name
+    return None
+
+
+def _draft(img: Image.Image, work_pixels: int) -> float:
+    """A JPEG over ``work_pixels`` set to decode at 1/2, 1/4 or 1/8 of its size (the DCT does the reduction,
+    so the full-size pixels are never made); the scale taken (1.0 when none is needed)."""
+    width, height = img.size
+    if width * height <= work_pixels:
+        return 1.0
+    for k in (2, 4, 8):
+        if (width // k) * (height // k) <= work_pixels or k == 8:
+            img.draft("RGB", ((width + k - 1) // k, (height + k - 1) // k))
+            return width / img.size[0]
+    return 1.0
+
+
+def load_image(raw: bytes, max_pixels: int = 50_000_000, work_pixels: int | None = None) -> DecodedImage:
+    """Decode file bytes into an upright RGB array (see the module docstring for the rules).
+
+    ``work_pixels`` (None: ``max_pixels``): the most pixels decoded. A JPEG over it is decoded reduced
+    (draft mode, by 2, 4 or 8: see ``DecodedImage.scale``); any other file over it is refused
+    (ImageTooManyPixels) from its header, before decoding: the engine's cost grows with the pixels."""
+    work = max_pixels if work_pixels is None else min(work_pixels, max_pixels)
     try:
         img = Image.open(io.BytesIO(raw))
     except UnidentifiedImageError:
+        announced = sniff_format(raw)
+        if announced is not None:
+            raise CorruptImage(f"The image starts as a {announced} file but cannot be read: it is corrupt or "
+                               "truncated.") from None
         raise UnsupportedFormat() from None
     except (OSError, ValueError, SyntaxError) as e:
         raise CorruptImage(f"The image is corrupt or truncated ({e}).") from None
@@ -139,6 +179,12 @@ def load_image(raw: bytes, max_pixels: int = 50_000_000) -> DecodedImage:
         )
     if min(width, height) < MIN_SIDE:
         raise ImageTooSmall(f"The image is {width}x{height}; faces need at least {MIN_SIDE}x{MIN_SIDE} pixels.")
+    scale = _draft(img, work) if fmt in ("JPEG", "MPO") else 1.0
+    if scale == 1.0 and width * height > work:
+        raise ImageTooManyPixels(
+            f"The image is {width}x{height} pixels, more than the {work} this server decodes "
+            "(only JPEG files are reduced as they are decoded)."
+        )
     try:
         if getattr(img, "n_frames", 1) > 1:
             img.seek(0)
@@ -156,11 +202,12 @@ def load_image(raw: bytes, max_pixels: int = 50_000_000) -> DecodedImage:
             log.debug("ignoring an unusable EXIF orientation tag")
             orientation = 1
     rgb = np.ascontiguousarray(np.asarray(_to_rgb(shown), dtype=np.uint8))
-    return DecodedImage(rgb, fmt if fmt != "MPO" else "JPEG", orientation)
+    return DecodedImage(rgb, fmt if fmt != "MPO" else "JPEG", orientation, scale)
 
 
 def decode_image(
-    data: str | bytes, max_bytes: int = 8 * 1024 * 1024, max_pixels: int = 50_000_000
+    data: str | bytes, max_bytes: int = 8 * 1024 * 1024, max_pixels: int = 50_000_000,
+    work_pixels: int | None = None,
 ) -> DecodedImage:
     """``str``: base64 (optionally a data URL); ``bytes``: the file itself."""
     if isinstance(data, str):
@@ -171,4 +218,4 @@ def decode_image(
             raise ImageTooLarge(f"The image file is larger than {max_bytes // (1024 * 1024)} MB.")
     if not raw:
         raise CorruptImage("The image data is empty.")
-    return load_image(raw, max_pixels)
+    return load_image(raw, max_pixels, work_pixels)

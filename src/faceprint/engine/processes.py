@@ -48,11 +48,12 @@ def _exit_with_parent(parent: int) -> None:
 
 
 def _start_worker(model_dir: str, min_face: int, max_image_bytes: int, max_image_pixels: int,
-                  recognizer: str) -> None:
+                  recognizer: str, max_decode_pixels: int | None) -> None:
     global _ENGINE
     threading.Thread(target=_exit_with_parent, args=(os.getppid(),), daemon=True).start()
     _ENGINE = Engine(Path(model_dir), threads=1, min_face=min_face, max_image_bytes=max_image_bytes,
-                     max_image_pixels=max_image_pixels, recognizer=recognizer)
+                     max_image_pixels=max_image_pixels, recognizer=recognizer,
+                     max_decode_pixels=max_decode_pixels)
 
 
 def _call(method: str, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
@@ -85,7 +86,7 @@ class EngineProcesses:
             pack_file(self.packs[name], settings.model_dir)
         self.processes = processes
         self._args = (str(settings.model_dir), settings.min_face, settings.max_image_bytes,
-                      settings.max_image_pixels, settings.recognizer)
+                      settings.max_image_pixels, settings.recognizer, settings.max_decode_pixels)
         self._lock = threading.Lock()
         self._pool = self._start()
 

@@ -9,9 +9,9 @@ authenticated ``app_id``: a database of another app behaves as unknown.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Sequence
+from collections.abc import Coroutine, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from faceprint import errors as fpe
 from faceprint.engine.recognizers.packs import PackSpec, ScoreMap, load_packs, parse_model_version, resolve_pack
@@ -34,8 +34,24 @@ __all__ = [
     "feature_version",
 ]
 
+T = TypeVar("T")
+
 #: One image's largest face with its descriptors, or the image's error.
 Embedded = tuple[Face, "ImageFaces"] | fpe.FaceprintError
+
+
+async def _all(*calls: Coroutine[Any, Any, T]) -> list[T]:
+    """The results of ``calls`` run side by side, in order; the first error cancels the others (their
+    images not started yet leave the queue) and is raised."""
+    try:
+        async with asyncio.TaskGroup() as group:
+            tasks = [group.create_task(c) for c in calls]
+    except BaseExceptionGroup as eg:
+        first = eg.exceptions[0]
+        while isinstance(first, BaseExceptionGroup):
+            first = first.exceptions[0]
+        raise first from None
+    return [t.result() for t in tasks]
 
 
 def feature_version(packs: dict[str, PackSpec], model_version: str) -> int:
@@ -102,7 +118,14 @@ class FaceService:
         self._engine = engine
         self._store = store
         self.settings = settings
-        self.offload = offload or Offload(settings.inference_thread_count(), settings.max_pending_images)
+        # the engine's places: one per worker process when it has them (more threads would only queue FIFO
+        # in the process pool, out of the fair queue's reach), else the inference threads
+        places = getattr(engine, "processes", 0) or settings.inference_thread_count()
+        self.offload = offload or Offload(
+            places, settings.max_pending_images,
+            app_max_pending=settings.app_max_pending_images, app_slots=settings.app_engine_slots,
+            deadline_s=settings.request_deadline_s,
+        )
         #: Every recogniser pack this server knows, by name.
         self.packs: dict[str, PackSpec] = engine.packs if engine is not None else load_packs(settings.model_dir)
         #: Whether the models are loaded (readiness).
@@ -138,12 +161,13 @@ class FaceService:
         return out
 
     # -- images ----------------------------------------------------------------------------------
-    async def detect(self, images: Sequence[ImageInput]) -> list[ImageFaces | fpe.FaceprintError]:
+    async def detect(self, images: Sequence[ImageInput], app_id: str = "") -> list[ImageFaces | fpe.FaceprintError]:
         """Every face of each image, in order (decision 5: no face is ``faces: []``, not an error); an image
-        that cannot be read yields its error in its slot. The images run side by side in the pool."""
+        that cannot be read yields its error in its slot. The images run side by side in the pool, each
+        waiting for ``app_id``'s fair turn; past the request deadline the rest are dropped (RequestDeadline)."""
         self.check_image_count(len(images))
-        with self.offload.admit(len(images)):
-            return list(await asyncio.gather(*(self.offload.engine(self._detect_one, img) for img in images)))
+        with self.offload.admit(len(images), app_id) as ticket:
+            return await _all(*(self.offload.run(ticket, self._detect_one, img) for img in images))
 
     def _detect_one(self, image: ImageInput) -> ImageFaces | fpe.FaceprintError:
         try:
@@ -151,18 +175,19 @@ class FaceService:
         except fpe.FaceprintError as e:
             return e
 
-    async def compare(self, one: ImageInput, another: ImageInput) -> Comparison:
+    async def compare(self, one: ImageInput, another: ImageInput, app_id: str = "") -> Comparison:
         """The score of the two largest faces by the default recogniser (``settings.recognizer``)."""
-        with self.offload.admit(2):
-            return await self.offload.engine(
+        with self.offload.admit(2, app_id) as ticket:
+            return await self.offload.run(
+                ticket,
                 self.engine.compare, one.source, another.source, one.rectangle, another.rectangle,
                 pack=self.default_pack.name,
             )
 
-    async def quality(self, image: ImageInput) -> QualityReport:
+    async def quality(self, image: ImageInput, app_id: str = "") -> QualityReport:
         """The quality check of the largest face; NoFace when there is none."""
-        with self.offload.admit(1):
-            return await self.offload.engine(self.engine.quality, image.source, image.rectangle)
+        with self.offload.admit(1, app_id) as ticket:
+            return await self.offload.run(ticket, self.engine.quality, image.source, image.rectangle)
 
     # -- databases -------------------------------------------------------------------------------
     async def create_database(
@@ -211,14 +236,15 @@ class FaceService:
         """The largest face of each image becomes one feature, in one store write; answers in order. The
         database (and its recogniser) is checked before any inference (DatabaseNotFound,
         ModelVersionMismatch fail the whole call); per-item failures (bad image, no face, database full)
-        fail only their item. The images are split over the inference pool so one request uses every core."""
+        fail only their item. The images are split over the inference pool so one request uses every core,
+        in pieces of at most two images, each waiting for the app's fair turn."""
         self.check_image_count(len(items))
         db = await self.get_database(app_id, db_id)
         spec, _ = self.pack_of(db.model_version)
-        n_chunks = min(len(items), self.offload.threads)
+        n_chunks = max(min(len(items), self.offload.threads), (len(items) + 1) // 2)
         chunks = [[it.image for it in items[i::n_chunks]] for i in range(n_chunks)]
-        with self.offload.admit(len(items)):
-            parts = await asyncio.gather(*(self.offload.engine(self._embed, c, spec.name) for c in chunks))
+        with self.offload.admit(len(items), app_id) as ticket:
+            parts = await _all(*(self.offload.run(ticket, self._embed, c, spec.name) for c in chunks))
         embedded: list[Embedded] = [fpe.InternalError("No descriptor was computed.")] * len(items)
         for i, part in enumerate(parts):
             embedded[i::n_chunks] = part
@@ -269,8 +295,8 @@ class FaceService:
 
         Databases of different recognisers are searched together: the probe's descriptor is computed once
         per pack needed, and each database scores by its own pack's calibration."""
-        with self.offload.admit(1):
-            return await self.offload.engine(self._search, app_id, db_ids, image, top_k, min_score)
+        with self.offload.admit(1, app_id) as ticket:
+            return await self.offload.run(ticket, self._search, app_id, db_ids, image, top_k, min_score)
 
     def _search(
         self, app_id: str, db_ids: Sequence[str], image: ImageInput, top_k: int, min_score: float

@@ -43,6 +43,7 @@ from faceprint.errors import (
     QuotaExceeded,
     StoreLocked,
 )
+from faceprint.files import FILE_MODE, private_dir
 from faceprint.storage._rows import DB_COLS, row_to_database, row_to_feature
 from faceprint.storage._sqlite_schema import FEATURE_COLS, blob_to_vectors, vector_to_blob
 from faceprint.storage.base import (
@@ -73,7 +74,7 @@ class SqliteStore(SqliteTenantStore):
 
     def __init__(self, path: Path, index_threads: int | None = None) -> None:
         path = Path(path)
-        path.parent.mkdir(parents=True, exist_ok=True)
+        private_dir(path.parent)
         self._lock_file: IO[bytes] | None = self._acquire_lock(path.with_name(path.name + ".lock"))
         self.index = VectorIndex(threads=index_threads)
         try:
@@ -86,7 +87,7 @@ class SqliteStore(SqliteTenantStore):
 
     @staticmethod
     def _acquire_lock(lock_path: Path) -> IO[bytes]:
-        f = open(lock_path, "a+b")  # noqa: SIM115 - held open for the store's lifetime
+        f = os.fdopen(os.open(lock_path, os.O_RDWR | os.O_CREAT | os.O_APPEND, FILE_MODE), "a+b")
         try:
             fcntl.flock(f.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
         except OSError as exc:

@@ -17,6 +17,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from faceprint.errors import AccessKeyNotFound, AppNotFound, InvalidRequest, TooManyKeys
+from faceprint.files import private_file, tighten
 from faceprint.storage._rows import APP_COLS, KEY_COLS, row_to_app, row_to_key
 from faceprint.storage._sqlite_schema import migrate
 from faceprint.storage.base import AccessKey, App, AppUsage
@@ -31,7 +32,7 @@ class SqliteTenantStore:
 
     def __init__(self, path: Path) -> None:
         self.path = Path(path)
-        self.path.parent.mkdir(parents=True, exist_ok=True)
+        private_file(self.path)  # 0600 before SQLite opens it: the -wal and -shm files take its mode
         self._closed = False
         self._write_lock = threading.Lock()
         self._readers: list[sqlite3.Connection] = []  # every reader connection opened
@@ -41,6 +42,7 @@ class SqliteTenantStore:
             self._db = self._connect()
             #: Whether the file held a store already (schema found and brought up to date).
             self._found = migrate(self._db)
+            tighten(self.path, *(self.path.with_name(self.path.name + s) for s in ("-wal", "-shm", ".lock")))
         except BaseException:
             self.close()
             raise
