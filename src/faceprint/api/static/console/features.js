@@ -1,0 +1,244 @@
+// Features of a database: add photos (drag and drop, 16 per request, progress, per-photo result), find by
+// feature_id or key, edit extra_info, delete. The API lists no features: the console keeps a journal of the
+// features added from this browser (state.js) and reads each one back from the API when shown or found.
+import { call, current, fileBase64, itemError } from "./api.js";
+import { $, clear, confirmDialog, errorText, guarded, h } from "./ui.js";
+import { journal, journalDrop, journalUpsert, loadDatabases, state } from "./state.js";
+
+const BATCH = 16; // images per batch-add request (the API's limit)
+const FEATURE_ID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+let queue = []; // [{file, url, key, extra_info, row, result}]
+let dbId = "";
+
+export function init() {
+  const drop = $("#drop");
+  drop.addEventListener("dragover", (ev) => { ev.preventDefault(); drop.classList.add("over"); });
+  drop.addEventListener("dragleave", () => drop.classList.remove("over"));
+  drop.addEventListener("drop", (ev) => {
+    ev.preventDefault();
+    drop.classList.remove("over");
+    enqueue([...ev.dataTransfer.files]);
+  });
+  $("#ft-files").addEventListener("change", (ev) => { enqueue([...ev.target.files]); ev.target.value = ""; });
+  $("#ft-add").addEventListener("click", () => guarded(addAll, "add photos"));
+  $("#ft-clear").addEventListener("click", () => { clearQueue(); });
+  $("#ft-db").addEventListener("change", (ev) => { location.hash = `#features/${ev.target.value}`; });
+  $("#ft-find").addEventListener("submit", (ev) => { ev.preventDefault(); guarded(find, "find feature"); });
+  $("#ft-check").addEventListener("click", () => guarded(check, "check features"));
+}
+
+export async function show(hash) {
+  await loadDatabases();
+  const wanted = (hash.split("/")[1] || "").trim();
+  const sel = clear($("#ft-db"));
+  for (const d of state.dbs) sel.append(h("option", { value: d.db_id }, `${d.name} (${d.db_id.slice(0, 8)})`));
+  if (!state.dbs.length) {
+    dbId = "";
+    sel.append(h("option", { value: "" }, "no database: create one first"));
+  } else {
+    dbId = state.dbs.some((d) => d.db_id === wanted) ? wanted : state.dbs[0].db_id;
+    sel.value = dbId;
+  }
+  clear($("#ft-found"));
+  renderSize();
+  renderJournal();
+  renderQueueButton();
+}
+
+function db() {
+  return state.dbs.find((d) => d.db_id === dbId);
+}
+
+function renderSize() {
+  const d = db();
+  $("#ft-db-size").textContent = d ? `${d.size} / ${d.max_size} features, ${d.model_version}` : "";
+}
+
+function enqueue(files) {
+  const images = files.filter((f) => f.type.startsWith("image/") || /\.(jpe?g|png|bmp|tiff?|gif|webp)$/i.test(f.name));
+  for (const file of images) {
+    const item = { file, url: URL.createObjectURL(file), key: file.name.replace(/\.[^.]*$/, ""), extra_info: "" };
+    const keyIn = h("input", { class: "q-key", value: item.key, maxlength: 64 });
+    keyIn.addEventListener("input", () => { item.key = keyIn.value; });
+    const infoIn = h("input", { class: "q-info", value: "", maxlength: 1024, placeholder: "{\"name\": ...}" });
+    infoIn.addEventListener("input", () => { item.extra_info = infoIn.value; });
+    item.result = h("td", { class: "q-result note" }, "waiting");
+    item.row = h("tr", { class: "q-item" }, h("td", {}, h("img", { src: item.url, alt: "", class: "thumb" })),
+      h("td", {}, file.name), h("td", {}, keyIn), h("td", {}, infoIn), item.result);
+    $("#ft-queue tbody").append(item.row);
+    queue.push(item);
+  }
+  if (files.length > images.length) {
+    const skipped = files.filter((f) => !images.includes(f)).map((f) => f.name).join(", ");
+    $("#ft-progress-text").textContent = `not an image, left out: ${skipped}`;
+  }
+  renderQueueButton();
+}
+
+function clearQueue() {
+  for (const it of queue) URL.revokeObjectURL(it.url);
+  queue = [];
+  clear($("#ft-queue tbody"));
+  $("#ft-progress").hidden = true;
+  $("#ft-progress-text").textContent = "";
+  renderQueueButton();
+}
+
+function pending() {
+  return queue.filter((it) => !it.done);
+}
+
+function renderQueueButton() {
+  const n = pending().length;
+  $("#ft-queue").hidden = queue.length === 0;
+  $("#ft-add").disabled = n === 0 || !dbId;
+  $("#ft-add").textContent = n ? `Add ${n} photo(s)` : "Add photos";
+}
+
+async function addAll() {
+  const todo = pending();
+  if (!todo.length || !dbId) return;
+  const target = dbId;
+  const bar = $("#ft-progress");
+  bar.hidden = false;
+  bar.max = todo.length;
+  bar.value = 0;
+  let added = 0;
+  let failed = 0;
+  $("#ft-add").disabled = true;
+  for (let start = 0; start < todo.length; start += BATCH) {
+    const batch = todo.slice(start, start + BATCH);
+    batch.forEach((it) => { it.result.textContent = "sending"; });
+    let resp;
+    try {
+      const images = await Promise.all(batch.map(async (it) => {
+        const item = { image: { data: await fileBase64(it.file) } };
+        if (it.key) item.key = it.key;
+        if (it.extra_info) item.extra_info = it.extra_info;
+        return item;
+      }));
+      resp = await call("POST", `/databases/${encodeURIComponent(target)}/features`, { images });
+    } catch (e) {
+      // the whole request failed (unknown database, body too large, refused): every photo of it shows why
+      for (const it of batch) { setResult(it, null, e); failed++; }
+      bar.value += batch.length;
+      continue;
+    }
+    batch.forEach((it, i) => {
+      const err = itemError(resp.results[i], resp.trace_id, it.file.name);
+      const f = resp.features[i];
+      if (err) { setResult(it, null, err); failed++; return; }
+      journalUpsert(current().app_id, target, f);
+      setResult(it, f, null);
+      added++;
+    });
+    bar.value += batch.length;
+    $("#ft-progress-text").textContent = `${bar.value} / ${todo.length} sent`;
+  }
+  $("#ft-progress-text").textContent = `${added} added, ${failed} failed, of ${todo.length}`;
+  await loadDatabases();
+  renderSize();
+  renderJournal();
+  renderQueueButton();
+}
+
+function setResult(it, feature, err) {
+  clear(it.result);
+  it.result.className = "q-result";
+  if (err) {
+    it.row.classList.add("failed");
+    it.result.append(errorText(err));
+    return;
+  }
+  it.done = true;
+  it.row.classList.add("ok");
+  it.result.append("added ", h("code", { class: "q-feature" }, feature.feature_id));
+}
+
+function featureRow(f, { onGone = null } = {}) {
+  const info = h("input", { class: "f-info", value: f.extra_info, maxlength: 1024 });
+  const status = h("span", { class: "f-status note" });
+  const save = async () => {
+    const r = await call("POST", `/databases/${encodeURIComponent(dbId)}/features/${encodeURIComponent(f.feature_id)}` +
+      "/extra_info", { extra_info: info.value });
+    f.extra_info = r.extra_info;
+    journalUpsert(current().app_id, dbId, f);
+    status.textContent = "saved";
+  };
+  const remove = async () => {
+    if (!(await confirmDialog(`Delete the feature "${f.key}" (${f.feature_id})?`))) return;
+    await call("DELETE", `/databases/${encodeURIComponent(dbId)}/features/${encodeURIComponent(f.feature_id)}`);
+    journalDrop(current().app_id, dbId, f.feature_id);
+    await loadDatabases();
+    renderSize();
+    renderJournal();
+    if (onGone) onGone();
+  };
+  return h("tr", { "data-feature": f.feature_id, "data-key": f.key },
+    h("td", { class: "f-key" }, f.key),
+    h("td", {}, h("code", {}, f.feature_id)),
+    h("td", {}, info, " ", status),
+    h("td", { class: "actions" },
+      h("button", { type: "button", class: "small f-save", onclick: () => guarded(save, "update extra_info") }, "Save"),
+      h("button", { type: "button", class: "small danger f-delete", onclick: () => guarded(remove, "delete feature") },
+        "Delete")));
+}
+
+function renderJournal() {
+  const body = clear($("#ft-table tbody"));
+  const entries = dbId ? journal(current().app_id, dbId) : [];
+  if (!entries.length) {
+    body.append(h("tr", {}, h("td", { colspan: 4, class: "note" }, "None added from this browser.")));
+  }
+  for (const f of entries) body.append(featureRow(f));
+}
+
+async function find() {
+  const q = $("#ft-find-q").value.trim();
+  const out = clear($("#ft-found"));
+  if (!q || !dbId) return;
+  let ids;
+  if (FEATURE_ID.test(q)) {
+    ids = [q];
+  } else {
+    ids = journal(current().app_id, dbId).filter((e) => e.key === q).map((e) => e.feature_id);
+    if (!ids.length) {
+      out.append(h("p", { class: "note" }, `No feature with key "${q}" was added from this browser. ` +
+        "The API finds features by feature_id only; search by photo on the Try it page finds the others."));
+      return;
+    }
+  }
+  const table = h("table", { class: "grid" },
+    h("thead", {}, h("tr", {}, h("th", {}, "key"), h("th", {}, "feature_id"), h("th", {}, "extra_info"), h("th"))));
+  const body = h("tbody");
+  table.append(body);
+  for (const id of ids) {
+    const r = await call("GET", `/databases/${encodeURIComponent(dbId)}/features/${encodeURIComponent(id)}`);
+    journalUpsertIfKnown(r.feature);
+    body.append(featureRow(r.feature, { onGone: () => clear(out) }));
+  }
+  out.append(table);
+}
+
+function journalUpsertIfKnown(f) {
+  // keep the journal's copy of extra_info true when it is already listed; never add features found elsewhere
+  if (journal(current().app_id, dbId).some((e) => e.feature_id === f.feature_id)) journalUpsert(current().app_id, dbId, f);
+}
+
+async function check() {
+  const entries = journal(current().app_id, dbId);
+  let gone = 0;
+  for (const e of entries) {
+    try {
+      const r = await call("GET", `/databases/${encodeURIComponent(dbId)}/features/${encodeURIComponent(e.feature_id)}`);
+      journalUpsert(current().app_id, dbId, r.feature);
+    } catch (err) {
+      if (err.status !== 404) throw err;
+      journalDrop(current().app_id, dbId, e.feature_id);
+      gone++;
+    }
+  }
+  renderJournal();
+  clear($("#ft-found")).append(h("p", { class: "note" },
+    `${entries.length - gone} feature(s) still in the database; ${gone} deleted elsewhere, dropped from the journal.`));
+}
