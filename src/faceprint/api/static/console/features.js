@@ -57,8 +57,8 @@ function renderSize() {
 function enqueue(files) {
   const images = files.filter((f) => f.type.startsWith("image/") || /\.(jpe?g|png|bmp|tiff?|gif|webp)$/i.test(f.name));
   for (const file of images) {
-    const item = { file, url: URL.createObjectURL(file), key: file.name.replace(/\.[^.]*$/, ""), extra_info: "" };
-    const keyIn = h("input", { class: "q-key", value: item.key, maxlength: 64 });
+    const item = { file, url: URL.createObjectURL(file), key: keyOf(file.name), extra_info: "" };
+    const keyIn = h("input", { class: "q-key", value: item.key, maxlength: 48, pattern: "[A-Za-z0-9\\-]{1,48}" });
     keyIn.addEventListener("input", () => { item.key = keyIn.value; });
     const infoIn = h("input", { class: "q-info", value: "", maxlength: 1024, placeholder: "{\"name\": ...}" });
     infoIn.addEventListener("input", () => { item.extra_info = infoIn.value; });
@@ -73,6 +73,11 @@ function enqueue(files) {
     $("#ft-progress-text").textContent = `not an image, left out: ${skipped}`;
   }
   renderQueueButton();
+}
+
+/** The file name as a key: the API takes 1-48 characters of A-Z, a-z, 0-9 and '-'. */
+export function keyOf(name) {
+  return name.replace(/\.[^.]*$/, "").replace(/[^A-Za-z0-9-]+/g, "-").replace(/^-+|-+$/g, "").slice(0, 48) || "photo";
 }
 
 function clearQueue() {
