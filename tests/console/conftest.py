@@ -71,6 +71,7 @@ def browser(tmp_path_factory: pytest.TempPathFactory) -> Iterator[WebDriver]:
     except WebDriverException as e:
         _no_browser(f"chromium did not start: {e.msg}")
     drv.set_page_load_timeout(30)
+    (SHOTS / "failure.png").unlink(missing_ok=True)
     try:
         yield drv
     finally:

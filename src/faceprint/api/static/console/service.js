@@ -71,7 +71,7 @@ export function parseProm(text) {
 export function parseMetrics(text) {
   const rows = new Map();
   const get = (l) => {
-    const k = `${l.method} ${l.endpoint}`;
+    const k = `${l.method} ${(l.endpoint || "").replace("/openapi/face/v1/{app_id}/", "")}`;
     if (!rows.has(k)) rows.set(k, { name: k, requests: 0, errors: 0, sum: 0, count: 0, buckets: [] });
     return rows.get(k);
   };
@@ -100,7 +100,7 @@ function ms(s) {
 
 function chart(rows) {
   const el = clear($("#svc-chart"));
-  const W = 760, row = 22, left = 300, barW = 260;
+  const W = 760, row = 22, left = 260, barW = 260;
   el.setAttribute("height", String(Math.max(30, rows.length * row + 10)));
   if (!rows.length) {
     el.append(svg("text", { x: 4, y: 20, "font-size": 12 }, "no request answered yet"));

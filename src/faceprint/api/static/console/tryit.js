@@ -98,9 +98,9 @@ async function compare() {
       "false-accept rate whatever the pack; 0.955 (FAR 1e-3) is the default. Trace " + r.trace_id));
 }
 
-/** An SVG bar from 0.8 to 1.0: the thresholds as ticks, the score as a marker (pinned at the left below 0.8). */
+/** An SVG bar from 0.9 to 1.0: the thresholds as ticks, the score as a marker (pinned at the left below 0.9). */
 function scoreBar(score, th) {
-  const W = 600, H = 64, lo = 0.8, hi = 1.0;
+  const W = 600, H = 70, lo = 0.9, hi = 1.0;
   const x = (v) => 10 + ((Math.min(hi, Math.max(lo, v)) - lo) / (hi - lo)) * (W - 20);
   const el = svg("svg", { width: W, height: H, class: "bar", id: "cmp-bar" });
   el.append(svg("rect", { x: 10, y: 20, width: W - 20, height: 14, fill: "#e5e7eb", rx: 3 }));
@@ -109,11 +109,11 @@ function scoreBar(score, th) {
   }
   for (const t of th) {
     el.append(svg("line", { x1: x(t.score), x2: x(t.score), y1: 16, y2: 38, stroke: "#166534" }));
-    el.append(svg("text", { x: x(t.score), y: 52, "text-anchor": "middle", "font-size": 10 }, `${t.score}`));
-    el.append(svg("text", { x: x(t.score), y: 62, "text-anchor": "middle", "font-size": 9, fill: "#555" },
-      `FAR ${t.far}`));
+    el.append(svg("text", { x: x(t.score), y: 50, "text-anchor": "middle", "font-size": 11 }, `${t.score}`));
+    el.append(svg("text", { x: x(t.score), y: 63, "text-anchor": "middle", "font-size": 10, fill: "#555" },
+      `FAR ${Number(t.far).toExponential(0)}`));
   }
-  el.append(svg("text", { x: 10, y: 12, "font-size": 10, fill: "#555" }, `${lo}`));
+  el.append(svg("text", { x: 10, y: 12, "font-size": 10, fill: "#555" }, score < lo ? `< ${lo}` : `${lo}`));
   el.append(svg("text", { x: W - 10, y: 12, "font-size": 10, fill: "#555", "text-anchor": "end" }, `${hi}`));
   el.append(svg("polygon", { points: `${x(score) - 6},4 ${x(score) + 6},4 ${x(score)},18`, fill: "#1d4ed8" }));
   el.append(svg("rect", { x: x(score) - 1.5, y: 18, width: 3, height: 18, fill: "#1d4ed8" }));
