@@ -22,6 +22,7 @@ from selenium.webdriver.remote.webelement import WebElement
 from selenium.webdriver.support import expected_conditions as ec
 from selenium.webdriver.support.ui import Select, WebDriverWait
 
+from faceprint.errors import FeatureNotFound
 from tests.client._apps import PHOTOS, Tenant, ThreadedServer
 from tests.conftest import _faces_dir
 from tests.console.conftest import base_url, console_errors, screenshot, sdk
@@ -163,6 +164,8 @@ def test_console_flow(
     assert db_id in api.list_databases().databases
     assert "0 / 50" in row.find_element(By.CSS_SELECTOR, ".db-size").text
     assert row.find_element(By.CSS_SELECTOR, ".db-name").text == "console-test"
+    assert row.find_element(By.CSS_SELECTOR, ".db-created").text == api.get_database(db_id).created_at.replace(
+        "T", " ").replace("Z", "")
     idle(browser)
     screenshot(browser, "1-databases")
 
@@ -180,7 +183,7 @@ def test_console_flow(
     assert f"{len(photos)} added, 0 failed" in css(browser, "#ft-progress-text").text
     screenshot(browser, "2-features")
 
-    # listed, and each really in the database with its key
+    # listed (from the service: GET databases/{db_id}/features), and each really in the database with its key
     keys = [key_of(p) for p in photos]
     rows = browser.find_elements(By.CSS_SELECTOR, "#ft-table tr[data-feature]")
     assert [r.get_attribute("data-key") for r in rows] == keys
@@ -189,6 +192,26 @@ def test_console_flow(
         assert api.get_feature(db_id, fid).feature.key == key
     assert api.get_database(db_id).size == len(photos)
     assert api.get_feature(db_id, ids["astronaut"]).feature.extra_info == '{"name": "astronaut"}'
+
+    # a feature added by another client (the SDK) is found by its key too: the list is the service's
+    other = api.add_features(db_id, [(str(photos[0]), "from-sdk", "")]).features[0].feature_id
+    q = css(browser, "#ft-find-q")
+    q.send_keys("from-sdk")
+    css(browser, "#ft-find-go").click()
+    assert visible(browser, f"#ft-found tr[data-feature='{other}']").get_attribute("data-key") == "from-sdk"
+    idle(browser)
+    # ... and deleted from the console, after a confirmation
+    css(browser, f"#ft-found tr[data-feature='{other}'] .f-delete").click()
+    visible(browser, "#confirm-yes").click()
+    wait(browser, lambda b: not b.find_elements(By.CSS_SELECTOR, f"tr[data-feature='{other}']"))
+    idle(browser)
+    with pytest.raises(FeatureNotFound):
+        api.get_feature(db_id, other)
+    q.clear()
+    q.send_keys("no-such-key")
+    css(browser, "#ft-find-go").click()
+    visible(browser, "#ft-found .ft-none")
+    idle(browser)
 
     # find by key and by feature_id
     probe = photos[-1]
@@ -249,7 +272,7 @@ def test_console_flow(
     wait(browser, lambda b: not b.find_elements(By.CSS_SELECTOR, f"#db-table tr[data-db='{db_id}']"))
     idle(browser)
     assert db_id not in api.list_databases().databases
-    assert browser.execute_script("return localStorage.length") == 0  # its journal went with it
+    assert browser.execute_script("return localStorage.length") == 0  # the console keeps nothing there
     # nothing was loaded from anywhere but this server, and no script error or CSP violation happened
     origins = browser.execute_script(
         "return performance.getEntriesByType('resource').map((e) => new URL(e.name).origin)")

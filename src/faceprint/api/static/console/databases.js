@@ -1,7 +1,7 @@
 // Databases: list (name, size / max_size, feature_version, model_version), create, delete with confirmation.
-import { call, current } from "./api.js";
+import { call } from "./api.js";
 import { $, clear, confirmDialog, guarded, h } from "./ui.js";
-import { loadDatabases, loadInfo, saveJournal, state } from "./state.js";
+import { loadDatabases, loadInfo, state } from "./state.js";
 
 export function init() {
   $("#db-create").addEventListener("submit", (ev) => {
@@ -31,7 +31,7 @@ async function render() {
     `${i.quota_used} reserved by max_size.`;
   const body = clear($("#db-table tbody"));
   if (!dbs.length) body.append(h("tr", {}, h("td", { colspan: 8, class: "note" }, "No database yet.")));
-  dbs.forEach((d, n) => {
+  dbs.forEach((d) => {
     body.append(h("tr", { "data-db": d.db_id },
       h("td", { class: "db-name" }, h("a", { href: `#features/${d.db_id}` }, d.name)),
       h("td", {}, h("code", {}, d.db_id)),
@@ -40,10 +40,15 @@ async function render() {
         h("meter", { min: 0, max: d.max_size, value: d.size, high: d.max_size * 0.9 })),
       h("td", {}, d.feature_version),
       h("td", {}, h("code", {}, d.model_version)),
-      h("td", { class: "note" }, n === 0 ? "oldest" : `#${n + 1}`),
+      h("td", { class: "db-created" }, created(d.created_at)),
       h("td", {}, h("button", { type: "button", class: "danger small db-delete",
         onclick: () => guarded(() => remove(d), "delete database") }, "Delete"))));
   });
+}
+
+/** "2026-12-05 02:30:48", or a note where the server sends no created_at (not Faceprint). */
+export function created(at) {
+  return at ? at.replace("T", " ").replace("Z", "") : "not given by this server";
 }
 
 async function create() {
@@ -67,7 +72,6 @@ async function remove(d) {
     "This cannot be undone.");
   if (!ok) return;
   await call("DELETE", `/databases/${encodeURIComponent(d.db_id)}`);
-  saveJournal(current().app_id, d.db_id, []);
   state.info = await loadInfo();
   await render();
 }

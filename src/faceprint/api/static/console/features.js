@@ -1,14 +1,16 @@
-// Features of a database: add photos (drag and drop, 16 per request, progress, per-photo result), find by
-// feature_id or key, edit extra_info, delete. The API lists no features: the console keeps a journal of the
-// features added from this browser (state.js) and reads each one back from the API when shown or found.
-import { call, current, fileBase64, itemError } from "./api.js";
+// Features of a database: add photos (drag and drop, 16 per request, progress, per-photo result), list them
+// page by page (GET databases/{db_id}/features, a Faceprint extension), find by feature_id or key, edit
+// extra_info, delete.
+import { call, fileBase64, itemError } from "./api.js";
 import { $, clear, confirmDialog, errorText, guarded, h } from "./ui.js";
-import { journal, journalDrop, journalUpsert, loadDatabases, state } from "./state.js";
+import { loadDatabases, state } from "./state.js";
 
 const BATCH = 16; // images per batch-add request (the API's limit)
-const FEATURE_ID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+const PAGE = 50; // features listed per page
+const KEY = /^[A-Za-z0-9-]{1,48}$/;
 let queue = []; // [{file, url, key, extra_info, row, result}]
 let dbId = "";
+let offset = 0;
 
 export function init() {
   const drop = $("#drop");
@@ -24,7 +26,8 @@ export function init() {
   $("#ft-clear").addEventListener("click", () => { clearQueue(); });
   $("#ft-db").addEventListener("change", (ev) => { location.hash = `#features/${ev.target.value}`; });
   $("#ft-find").addEventListener("submit", (ev) => { ev.preventDefault(); guarded(find, "find feature"); });
-  $("#ft-check").addEventListener("click", () => guarded(check, "check features"));
+  $("#ft-prev").addEventListener("click", () => guarded(() => listPage(Math.max(0, offset - PAGE)), "list features"));
+  $("#ft-next").addEventListener("click", () => guarded(() => listPage(offset + PAGE), "list features"));
 }
 
 export async function show(hash) {
@@ -41,8 +44,8 @@ export async function show(hash) {
   }
   clear($("#ft-found"));
   renderSize();
-  renderJournal();
   renderQueueButton();
+  await listPage(0);
 }
 
 function db() {
@@ -133,7 +136,6 @@ async function addAll() {
       const err = itemError(resp.results[i], resp.trace_id, it.file.name);
       const f = resp.features[i];
       if (err) { setResult(it, null, err); failed++; return; }
-      journalUpsert(current().app_id, target, f);
       setResult(it, f, null);
       added++;
     });
@@ -143,8 +145,8 @@ async function addAll() {
   $("#ft-progress-text").textContent = `${added} added, ${failed} failed, of ${todo.length}`;
   await loadDatabases();
   renderSize();
-  renderJournal();
   renderQueueButton();
+  if (target === dbId) await listPage(offset);
 }
 
 function setResult(it, feature, err) {
@@ -160,90 +162,78 @@ function setResult(it, feature, err) {
   it.result.append("added ", h("code", { class: "q-feature" }, feature.feature_id));
 }
 
-function featureRow(f, { onGone = null } = {}) {
+const featurePath = (id) => `/databases/${encodeURIComponent(dbId)}/features/${encodeURIComponent(id)}`;
+
+function featureRow(f, n, { onGone = null } = {}) {
   const info = h("input", { class: "f-info", value: f.extra_info, maxlength: 1024 });
   const status = h("span", { class: "f-status note" });
+  info.addEventListener("input", () => { status.textContent = ""; });
   const save = async () => {
-    const r = await call("POST", `/databases/${encodeURIComponent(dbId)}/features/${encodeURIComponent(f.feature_id)}` +
-      "/extra_info", { extra_info: info.value });
+    const r = await call("POST", `${featurePath(f.feature_id)}/extra_info`, { extra_info: info.value });
     f.extra_info = r.extra_info;
-    journalUpsert(current().app_id, dbId, f);
     status.textContent = "saved";
   };
   const remove = async () => {
     if (!(await confirmDialog(`Delete the feature "${f.key}" (${f.feature_id})?`))) return;
-    await call("DELETE", `/databases/${encodeURIComponent(dbId)}/features/${encodeURIComponent(f.feature_id)}`);
-    journalDrop(current().app_id, dbId, f.feature_id);
+    await call("DELETE", featurePath(f.feature_id));
     await loadDatabases();
     renderSize();
-    renderJournal();
     if (onGone) onGone();
+    await listPage(offset);
   };
   return h("tr", { "data-feature": f.feature_id, "data-key": f.key },
+    h("td", { class: "note" }, n),
     h("td", { class: "f-key" }, f.key),
     h("td", {}, h("code", {}, f.feature_id)),
     h("td", {}, info, " ", status),
+    h("td", { class: "note" }, f.created_at ? f.created_at.replace("T", " ").replace("Z", "") : ""),
     h("td", { class: "actions" },
       h("button", { type: "button", class: "small f-save", onclick: () => guarded(save, "update extra_info") }, "Save"),
       h("button", { type: "button", class: "small danger f-delete", onclick: () => guarded(remove, "delete feature") },
         "Delete")));
 }
 
-function renderJournal() {
+/** One page of the database's features, from ``from`` (a Faceprint extension of the API). */
+async function listPage(from) {
   const body = clear($("#ft-table tbody"));
-  const entries = dbId ? journal(current().app_id, dbId) : [];
-  if (!entries.length) {
-    body.append(h("tr", {}, h("td", { colspan: 4, class: "note" }, "None added from this browser.")));
+  if (!dbId) {
+    body.append(h("tr", {}, h("td", { colspan: 6, class: "note" }, "No database.")));
+    return;
   }
-  for (const f of entries) body.append(featureRow(f));
+  const r = await call("GET", `/databases/${encodeURIComponent(dbId)}/features?offset=${from}&limit=${PAGE}`);
+  offset = from;
+  r.features.forEach((f, i) => body.append(featureRow(f, from + i + 1)));
+  if (!r.features.length) body.append(h("tr", {}, h("td", { colspan: 6, class: "note" }, "No feature yet.")));
+  const d = db();
+  $("#ft-page").textContent = r.features.length
+    ? `${from + 1}-${from + r.features.length}${d ? ` of ${d.size}` : ""}` : "";
+  $("#ft-prev").disabled = from === 0;
+  $("#ft-next").disabled = r.next_offset === null;
 }
 
+/** By feature_id (GET the feature) and by key (the list filtered by key): whichever finds something. */
 async function find() {
   const q = $("#ft-find-q").value.trim();
   const out = clear($("#ft-found"));
   if (!q || !dbId) return;
-  let ids;
-  if (FEATURE_ID.test(q)) {
-    ids = [q];
-  } else {
-    ids = journal(current().app_id, dbId).filter((e) => e.key === q).map((e) => e.feature_id);
-    if (!ids.length) {
-      out.append(h("p", { class: "note" }, `No feature with key "${q}" was added from this browser. ` +
-        "The API finds features by feature_id only; search by photo on the Try it page finds the others."));
-      return;
-    }
+  const found = new Map();
+  try {
+    const r = await call("GET", featurePath(q));
+    found.set(r.feature.feature_id, r.feature);
+  } catch (e) {
+    if (e.internalCode !== 2003 && e.internalCode !== 1308) throw e; // not an id of this database: maybe a key
   }
-  const table = h("table", { class: "grid" },
-    h("thead", {}, h("tr", {}, h("th", {}, "key"), h("th", {}, "feature_id"), h("th", {}, "extra_info"), h("th"))));
+  if (KEY.test(q)) {
+    const r = await call("GET", `/databases/${encodeURIComponent(dbId)}/features?key=${encodeURIComponent(q)}` +
+      "&limit=1000");
+    for (const f of r.features) found.set(f.feature_id, f);
+  }
+  if (!found.size) {
+    out.append(h("p", { class: "note ft-none" }, `No feature with the feature_id or key "${q}" in this database.`));
+    return;
+  }
   const body = h("tbody");
-  table.append(body);
-  for (const id of ids) {
-    const r = await call("GET", `/databases/${encodeURIComponent(dbId)}/features/${encodeURIComponent(id)}`);
-    journalUpsertIfKnown(r.feature);
-    body.append(featureRow(r.feature, { onGone: () => clear(out) }));
-  }
-  out.append(table);
-}
-
-function journalUpsertIfKnown(f) {
-  // keep the journal's copy of extra_info true when it is already listed; never add features found elsewhere
-  if (journal(current().app_id, dbId).some((e) => e.feature_id === f.feature_id)) journalUpsert(current().app_id, dbId, f);
-}
-
-async function check() {
-  const entries = journal(current().app_id, dbId);
-  let gone = 0;
-  for (const e of entries) {
-    try {
-      const r = await call("GET", `/databases/${encodeURIComponent(dbId)}/features/${encodeURIComponent(e.feature_id)}`);
-      journalUpsert(current().app_id, dbId, r.feature);
-    } catch (err) {
-      if (err.status !== 404) throw err;
-      journalDrop(current().app_id, dbId, e.feature_id);
-      gone++;
-    }
-  }
-  renderJournal();
-  clear($("#ft-found")).append(h("p", { class: "note" },
-    `${entries.length - gone} feature(s) still in the database; ${gone} deleted elsewhere, dropped from the journal.`));
+  [...found.values()].forEach((f, i) => body.append(featureRow(f, i + 1, { onGone: () => clear(out) })));
+  out.append(h("table", { class: "grid" }, h("thead", {}, h("tr", {}, h("th", {}, "#"), h("th", {}, "key"),
+    h("th", {}, "feature_id"), h("th", {}, "extra_info"), h("th", {}, "added"), h("th"))), body));
 }
