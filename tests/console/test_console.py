@@ -104,6 +104,19 @@ def photos(tmp_path_factory: pytest.TempPathFactory) -> list[Path]:
     return [astronaut, *extra]
 
 
+def _no_face_png() -> str:
+    """Scikit-image's coffee cup (no face), as base64 PNG."""
+    import base64
+    import io
+
+    from PIL import Image
+    from skimage import data
+
+    buf = io.BytesIO()
+    Image.fromarray(data.coffee()).save(buf, format="PNG")
+    return base64.b64encode(buf.getvalue()).decode()
+
+
 def test_browser_signature_equals_the_servers(browser: WebDriver, server: ThreadedServer) -> None:
     """The guide's worked example, signed in the page by WebCrypto and by the fallback SHA-256 of non-secure
     pages: both give the guide's signature, as faceprint.signing does."""
@@ -181,6 +194,20 @@ def test_console_flow(
     idle(browser)
     assert css(browser, "#ft-progress").get_attribute("value") == str(len(photos))
     assert f"{len(photos)} added, 0 failed" in css(browser, "#ft-progress-text").text
+    # a photo dropped on the drop zone (a real drag-and-drop event) without a face: its own error, with the code
+    coffee = browser.execute_script(
+        """const bytes = Uint8Array.from(atob(arguments[0]), (c) => c.charCodeAt(0));
+        const dt = new DataTransfer();
+        dt.items.add(new File([bytes], 'coffee.png', {type: 'image/png'}));
+        document.querySelector('#drop').dispatchEvent(new DragEvent('drop', {dataTransfer: dt, bubbles: true}));
+        return dt.files.length;""", _no_face_png())
+    assert coffee == 1
+    wait(browser, lambda b: css(b, "#ft-add").text == "Add 1 photo(s)")
+    css(browser, "#ft-add").click()
+    failed = visible(browser, "#ft-queue tr.failed .error-inline")
+    idle(browser)
+    assert "internal_code 1201" in failed.text and "trace_id" in failed.text
+    assert "0 added, 1 failed, of 1" in css(browser, "#ft-progress-text").text
     screenshot(browser, "2-features")
 
     # listed (from the service: GET databases/{db_id}/features), and each really in the database with its key
