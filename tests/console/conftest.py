@@ -40,8 +40,13 @@ def _find(names: tuple[str, ...]) -> str | None:
     return None
 
 
+def browser_required() -> bool:
+    """Set by ./run test under CI: a missing browser fails the tests instead of skipping them."""
+    return os.environ.get("FACEPRINT_TEST_BROWSER_REQUIRED") == "1"
+
+
 def _no_browser(reason: str) -> None:
-    if os.environ.get("FACEPRINT_TEST_BROWSER_REQUIRED") == "1":
+    if browser_required():
         pytest.fail(f"FACEPRINT_TEST_BROWSER_REQUIRED=1 but {reason}")
     pytest.skip(reason)
 

@@ -2,7 +2,7 @@
 // page by page (GET databases/{db_id}/features, a Faceprint extension), find by feature_id or key, edit
 // extra_info, delete.
 import { call, fileBase64, itemError } from "./api.js";
-import { $, clear, confirmDialog, errorText, guarded, h } from "./ui.js";
+import { $, clear, confirmDialog, errorText, guarded, h, showError } from "./ui.js";
 import { loadDatabases, state } from "./state.js";
 
 const BATCH = 16; // images per batch-add request (the API's limit)
@@ -128,6 +128,7 @@ async function addAll() {
       resp = await call("POST", `/databases/${encodeURIComponent(target)}/features`, { images });
     } catch (e) {
       // the whole request failed (unknown database, body too large, refused): every photo of it shows why
+      showError(e, "add photos");
       for (const it of batch) { setResult(it, null, e); failed++; }
       bar.value += batch.length;
       continue;
@@ -152,6 +153,7 @@ async function addAll() {
 function setResult(it, feature, err) {
   clear(it.result);
   it.result.className = "q-result";
+  it.row.classList.remove("failed", "ok");
   if (err) {
     it.row.classList.add("failed");
     it.result.append(errorText(err));

@@ -56,6 +56,7 @@ export function clearErrors() {
 /** The same error inline (beside a photo or a row). */
 export function errorText(e) {
   const bits = [e.message];
+  if (e.code !== null && e.code !== undefined) bits.push(`code ${e.code}`);
   if (e.internalCode) bits.push(`internal_code ${e.internalCode}`);
   if (e.traceId) bits.push(`trace_id ${e.traceId}`);
   return h("span", { class: "error-inline" }, bits.join(" · "));
