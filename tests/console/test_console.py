@@ -9,6 +9,7 @@ Screenshots of each page: build/console-screenshots/.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -75,16 +76,28 @@ def go(browser: WebDriver, page: str) -> None:
     idle(browser)
 
 
-def sign_in(browser: WebDriver, server: ThreadedServer, tenant: Tenant, secret: str | None = None) -> None:
+def sign_in(browser: WebDriver, server: ThreadedServer, tenant: Tenant, secret: str | None = None,
+            *, paste: bool = False) -> None:
+    """Through the form's three fields, or (``paste``) the credentials JSON `faceprint serve` writes."""
     browser.get(f"{base_url(server)}/console/")
     wait(browser, lambda b: b.execute_script("return document.body.dataset.started") == "1")
-    if css(browser, "#signout").is_displayed():
+    if css(browser, "#signout").is_displayed():  # signed in from an earlier test: sign out, the page reloads
+        old = css(browser, "body")
         css(browser, "#signout").click()
+        wait(browser, ec.staleness_of(old))
+        wait(browser, lambda b: b.execute_script("return document.body.dataset.started") == "1")
+        assert browser.execute_script("return sessionStorage.length") == 0
     visible(browser, "#signin-form")
-    for sel, value in (("#signin-app", tenant.app_id), ("#signin-ak", tenant.access_key),
-                       ("#signin-sk", tenant.secret if secret is None else secret)):
-        css(browser, sel).clear()
-        css(browser, sel).send_keys(value)
+    if paste:
+        css(browser, "#page-signin summary").click()
+        css(browser, "#signin-json").send_keys(json.dumps(
+            {"endpoint": server.endpoint, "app_id": tenant.app_id, "access_key": tenant.access_key,
+             "secret_key": tenant.secret if secret is None else secret}))
+    else:
+        for sel, value in (("#signin-app", tenant.app_id), ("#signin-ak", tenant.access_key),
+                           ("#signin-sk", tenant.secret if secret is None else secret)):
+            css(browser, sel).clear()
+            css(browser, sel).send_keys(value)
     css(browser, "#signin-go").click()
 
 
@@ -349,7 +362,7 @@ def test_an_app_sees_only_its_own_databases(
     first, second = tenants
     theirs = sdk(server, first).create_database("first-app-only", max_size=10).db_id
     mine = sdk(server, second).create_database("second-app", max_size=10).db_id
-    sign_in(browser, server, second)
+    sign_in(browser, server, second, paste=True)
     wait(browser, lambda b: b.execute_script("return document.body.dataset.ready") == "databases")
     idle(browser)
     listed = [r.get_attribute("data-db") for r in browser.find_elements(By.CSS_SELECTOR, "#db-table tr[data-db]")]

@@ -16,6 +16,7 @@ function pageName() {
 }
 
 async function show() {
+  delete document.body.dataset.ready;
   const signedIn = Boolean(current());
   $("#nav").hidden = !signedIn;
   $("#signout").hidden = !signedIn;
@@ -73,11 +74,8 @@ async function signIn(ev) {
 
 function signOut() {
   forget();
-  state.info = null;
-  state.dbs = [];
-  clearErrors();
-  location.hash = "";
-  show();
+  // a fresh page: nothing of this app's data stays in the document or in memory
+  location.replace(location.pathname);
 }
 
 async function start() {
