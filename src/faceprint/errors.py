@@ -35,7 +35,8 @@ Tree::
     │   ├── BadName               1306  database name / description
     │   ├── BadDbIds              1307  empty or too many db_ids in a search
     │   ├── BadFeatureId          1308
-    │   └── BadFeatureVersion     1309  no recogniser pack with that feature_version / name
+    │   ├── BadFeatureVersion     1309  no recogniser pack with that feature_version / name
+    │   └── BadPage               1310  list features: offset < 0 or limit not 1..1000
     ├── NotFound (code 5)
     │   ├── AppNotFound           2001
     │   ├── DatabaseNotFound      2002
@@ -237,6 +238,11 @@ class ImageTooSmall(InvalidArgument):
 class NoFace(InvalidArgument):
     internal_code = 1201
     default_message = "No face detected."
+
+
+class BadPage(InvalidArgument):
+    internal_code = 1310
+    default_message = "offset must be 0 or more and limit 1 to 1000."
 
 
 class BadKey(InvalidArgument):

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import re
+import time
+from datetime import UTC, datetime
 
 import numpy as np
 from fastapi.testclient import TestClient
@@ -37,6 +39,8 @@ def test_database_lifecycle(api: Signed) -> None:
     assert HEX32.fullmatch(db.pop("trace_id"))
     db_id = db["db_id"]
     assert db.pop("model_version") == api.get("/info").json()["model_version"]  # Faceprint's extension
+    created = datetime.strptime(db.pop("created_at"), "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=UTC)  # and this one
+    assert abs(created.timestamp() - time.time()) < 60
     assert db == {"db_id": db_id, "name": "foo", "description": "Sample feature database.",
                   "object_type": "OBJECT_FACE", "feature_version": 2, "max_size": 1000, "size": 0}
     listed = api.get("/databases").json()
@@ -44,6 +48,7 @@ def test_database_lifecycle(api: Signed) -> None:
     got = api.get(f"/databases/{db_id}").json()
     got.pop("trace_id")
     got.pop("model_version")
+    got.pop("created_at")
     assert got == db
     r = api.delete(f"/databases/{db_id}")
     assert r.status_code == 200 and set(r.json()) == {"trace_id"}
@@ -189,7 +194,7 @@ def test_openapi_document(client: TestClient) -> None:
     expected = {
         f"{p}/detect": {"post"}, f"{p}/compare": {"post"}, f"{p}/quality": {"post"},
         f"{p}/databases": {"post", "get"}, f"{p}/databases/{{db_id}}": {"get", "delete"},
-        f"{p}/databases/{{db_id}}/features": {"post"},
+        f"{p}/databases/{{db_id}}/features": {"post", "get"},  # get: Faceprint's list
         f"{p}/databases/{{db_id}}/features/{{feature_id}}": {"get", "delete"},
         f"{p}/databases/{{db_id}}/features/{{feature_id}}/extra_info": {"post"},
         f"{p}/databases/search": {"post"}, f"{p}/info": {"get"},

@@ -101,3 +101,26 @@ def test_info(fp: Client, tenant: Tenant) -> None:
     assert i.version == "1.5.0"
     assert TRACE.match(i.trace_id)
     assert i.raw["app_id"] == tenant.app_id
+
+
+def test_list_features_pages_and_key(fp: Client, store: FeatureStore, tenant: Tenant) -> None:
+    """Faceprint's extension through the SDK: the query is signed as sent (offset, limit, key)."""
+    import numpy as np
+
+    from faceprint.storage.base import NewFeature
+
+    d = fp.create_database("listed", 20)
+    assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ", d.created_at)
+    vecs = np.random.default_rng(3).standard_normal((5, 128)).astype(np.float32)
+    vecs /= np.linalg.norm(vecs, axis=1, keepdims=True)
+    items = [NewFeature(v, k) for v, k in zip(vecs, ["a", "b", "a", "c", "a"], strict=True)]
+    added = store.add_features(tenant.app_id, d.db_id, items, d.model_version)
+    ids = [f.feature_id for f in added]  # type: ignore[union-attr]
+    page = fp.list_features(d.db_id, limit=2)
+    assert [f.feature_id for f in page.features] == ids[:2] and page.next_offset == 2
+    assert [f.feature_id for f in fp.list_features(d.db_id, offset=2).features] == ids[2:]
+    assert fp.list_features(d.db_id, offset=2).next_offset is None
+    assert [f.feature_id for f in fp.list_features(d.db_id, key="a").features] == [ids[0], ids[2], ids[4]]
+    assert page.features[0].raw["created_at"].endswith("Z")
+    with pytest.raises(fe.BadPage):
+        fp.list_features(d.db_id, limit=0)

@@ -22,6 +22,7 @@ __all__ = [
     "EXTRA_INFO_MAX",
     "KEY_RE",
     "MAX_DB_IDS",
+    "MAX_LIST_LIMIT",
     "NAME_MAX",
     "BatchAddItem",
     "BatchAddRequest",
@@ -29,6 +30,7 @@ __all__ = [
     "CreateDatabaseRequest",
     "DetectRequest",
     "ImageIn",
+    "ListFeaturesQuery",
     "QualityRequest",
     "RectangleIn",
     "SearchRequest",
@@ -247,6 +249,40 @@ def _check_extra(v: str) -> str:
     if len(v) > EXTRA_INFO_MAX:
         raise domain_error(fpe.ExtraInfoTooLong.internal_code, "extra_info is longer than 1024 characters")
     return v
+
+
+#: The most features one ``GET databases/{db_id}/features`` answers.
+MAX_LIST_LIMIT = 1000
+
+
+class ListFeaturesQuery(_In):
+    """The query of ``GET databases/{db_id}/features`` (a Faceprint extension): one page of the database's
+    features in the order they were added, optionally only those with one key."""
+
+    offset: int = Field(0, description="Features to skip (0 or more).")
+    limit: int = Field(100, description=f"Features to answer at most (1..{MAX_LIST_LIMIT}).")
+    key: str | None = Field(None, description="Only the features with this key ([A-Za-z0-9-]{1,48}).")
+
+    @field_validator("offset")
+    @classmethod
+    def _offset(cls, v: int) -> int:
+        if v < 0:
+            raise domain_error(fpe.BadPage.internal_code, "offset must be 0 or more")
+        return v
+
+    @field_validator("limit")
+    @classmethod
+    def _limit(cls, v: int) -> int:
+        if not 1 <= v <= MAX_LIST_LIMIT:
+            raise domain_error(fpe.BadPage.internal_code, f"limit must be 1 to {MAX_LIST_LIMIT}")
+        return v
+
+    @field_validator("key")
+    @classmethod
+    def _key(cls, v: str | None) -> str | None:
+        if v is not None and not KEY_RE.fullmatch(v):
+            raise domain_error(fpe.BadKey.internal_code, "key must be 1 to 48 characters of A-Z, a-z, 0-9 and '-'")
+        return v
 
 
 class BatchAddItem(_In):

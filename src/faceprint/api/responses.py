@@ -7,6 +7,7 @@ Every body carries ``trace_id`` (32 lowercase hex). Zero values are always emitt
 from __future__ import annotations
 
 import math
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -37,6 +38,8 @@ __all__ = [
     "GatewayErrorResponse",
     "InfoResponse",
     "ListDatabasesResponse",
+    "ListFeaturesResponse",
+    "ListedFeature",
     "Occlusion",
     "PointOut",
     "QualityFace",
@@ -74,6 +77,11 @@ ATTRIBUTE_KEYS = tuple(_ATTRS)
 
 def _ex(example: dict[str, Any]) -> ConfigDict:
     return ConfigDict(json_schema_extra={"examples": [example]})
+
+
+def rfc3339(t: float) -> str:
+    """Seconds since the epoch as RFC 3339 UTC to the second, e.g. ``2026-12-05T02:30:48Z``."""
+    return datetime.fromtimestamp(t, tz=UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def _num(x: float, nd: int = 4) -> float:
@@ -251,7 +259,7 @@ class DatabaseResponse(BaseModel):
     model_config = _ex({"trace_id": TRACE, "db_id": "91309912-cbcf-4985-be08-552363ed6000",
                         "name": "Sample-db", "description": "Sample feature database.",
                         "object_type": "OBJECT_FACE", "feature_version": 2, "max_size": 1000, "size": 0,
-                        "model_version": "sface-2021dec:c1"})
+                        "model_version": "sface-2021dec:c1", "created_at": "2026-12-05T02:30:48Z"})
     trace_id: str
     db_id: str
     name: str
@@ -263,13 +271,14 @@ class DatabaseResponse(BaseModel):
     model_version: str = Field(description="Faceprint extension: the recogniser pack and score calibration the "
                                "database's features and scores come from, fixed for its life (e.g. "
                                "`sface-2021dec:c1`; a bare pack name for a database made before calibrated scores).")
+    created_at: str = Field(description="Faceprint extension: when the database was created, RFC 3339 UTC.")
 
     @classmethod
     def of(cls, db: Database, feature_version: int, trace_id: str) -> DatabaseResponse:
         """``feature_version``: the integer of the database's recogniser pack (``FaceService.feature_version``)."""
         return cls(trace_id=trace_id, db_id=db.db_id, name=db.name, description=db.description,
                    feature_version=feature_version, max_size=db.max_size, size=db.size,
-                   model_version=db.model_version)
+                   model_version=db.model_version, created_at=rfc3339(db.created_at))
 
 
 class ListDatabasesResponse(BaseModel):
@@ -321,6 +330,25 @@ class BatchAddResponse(BaseModel):
     trace_id: str
     results: list[Status]
     features: list[AddedFeature]
+
+
+class ListedFeature(FeatureOut):
+    created_at: str = Field(description="When the feature was added, RFC 3339 UTC.")
+
+    @classmethod
+    def of(cls, f: Feature) -> ListedFeature:
+        return cls(feature_id=f.feature_id, key=f.key, extra_info=f.extra_info, created_at=rfc3339(f.created_at))
+
+
+class ListFeaturesResponse(BaseModel):
+    """Faceprint extension: one page of a database's features, in the order they were added."""
+
+    model_config = _ex({"trace_id": TRACE, "features": [{**_FEATURE, "created_at": "2026-12-05T02:30:48Z"}],
+                        "offset": 0, "next_offset": None})
+    trace_id: str
+    features: list[ListedFeature]
+    offset: int = Field(description="The offset asked for.")
+    next_offset: int | None = Field(description="The offset of the next page; null on the last page.")
 
 
 class UpdateExtraInfoResponse(BaseModel):

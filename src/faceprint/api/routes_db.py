@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Query
 from fastapi import Path as PathParam
 
 from faceprint import __version__ as server_version
@@ -13,6 +13,7 @@ from faceprint.api.context import AppId, Ctx, TraceId
 from faceprint.api.requests import (
     BatchAddRequest,
     CreateDatabaseRequest,
+    ListFeaturesQuery,
     SearchRequest,
     UpdateExtraInfoRequest,
 )
@@ -25,6 +26,8 @@ from faceprint.api.responses import (
     FeatureResponse,
     InfoResponse,
     ListDatabasesResponse,
+    ListedFeature,
+    ListFeaturesResponse,
     RecognizerInfo,
     SearchBatch,
     SearchHit,
@@ -121,6 +124,21 @@ async def add_features(
     return BatchAddResponse(
         trace_id=trace_id, results=[Status.of(a.error) for a in added],
         features=[AddedFeature.of(a.key, a.extra_info, a.feature, a.face) for a in added],
+    )
+
+
+@router.get("/databases/{db_id}/features", response_model=ListFeaturesResponse, tags=["features"],
+            responses=_NOT_FOUND, summary="List a database's features (Faceprint extension)")
+async def list_features(
+    query: Annotated[ListFeaturesQuery, Query()], ctx: Ctx, app_id: AppId, trace_id: TraceId, db_id: str = DbId
+) -> ListFeaturesResponse:
+    """Faceprint extension (Mercury has no such call): the features of the database in the order they were
+    added, ``limit`` (1..1000, default 100) from ``offset`` (default 0), only those with ``key`` when given;
+    ``next_offset`` is null on the last page. Bad offset or limit: 400, internal_code 1310."""
+    found, more = await ctx.service.list_features(app_id, db_id, query.offset, query.limit, query.key)
+    return ListFeaturesResponse(
+        trace_id=trace_id, features=[ListedFeature.of(f) for f in found], offset=query.offset,
+        next_offset=query.offset + len(found) if more else None,
     )
 
 

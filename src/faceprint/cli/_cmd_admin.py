@@ -119,6 +119,7 @@ def _serve(args: argparse.Namespace) -> int:
         _refresh_endpoint(creds_path, endpoint)
     _out(f"Faceprint serving the Mercury Cloud face OpenAPI v1.5.0 at {endpoint}")
     _out(f"  docs:        http://{host}:{settings.port}/docs")
+    _out(f"  console:     http://{host}:{settings.port}/console/  (sign in with the app id, access key, secret key)")
     if cred is not None:
         _out("  first app created (the secret is shown once; also in "
              f"{creds_path}, mode 0600):")

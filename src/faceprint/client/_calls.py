@@ -17,6 +17,7 @@ from faceprint.client._models import (
     DatabaseList,
     DetectResponse,
     FeatureInfo,
+    FeaturePage,
     QualityResult,
     SearchResponse,
     SystemInfo,
@@ -125,6 +126,12 @@ def add_features(db_id: str, items: Sequence[FeatureInput]) -> Call[AddFeaturesR
 def get_feature(db_id: str, feature_id: str) -> Call[FeatureInfo]:
     return Call("GET", f"databases/{_seg(db_id)}/features/{_seg(feature_id)}", None, True,
                 FeatureInfo.from_wire)
+
+
+def list_features(db_id: str, offset: int = 0, limit: int = 100, key: str | None = None) -> Call[FeaturePage]:
+    """Faceprint extension: one page of the database's features, oldest first."""
+    query = f"offset={offset}&limit={limit}" + (f"&key={quote(key, safe='')}" if key is not None else "")
+    return Call("GET", f"databases/{_seg(db_id)}/features?{query}", None, True, FeaturePage.from_wire)
 
 
 def delete_feature(db_id: str, feature_id: str) -> Call[Ack]:

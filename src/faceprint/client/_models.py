@@ -27,6 +27,7 @@ __all__ = [
     "FaceBatch",
     "Feature",
     "FeatureInfo",
+    "FeaturePage",
     "Point",
     "QualityFace",
     "QualityResult",
@@ -249,13 +250,16 @@ class Database:
     size: int
     #: Faceprint: the recogniser pack and score calibration of the database ("" from other servers).
     model_version: str = ""
+    #: Faceprint: when it was created, RFC 3339 UTC ("" from other servers).
+    created_at: str = ""
     raw: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
 
     @classmethod
     def from_wire(cls, d: dict[str, Any]) -> Database:
         return cls(_str(d.get("trace_id")), _str(d.get("db_id")), _str(d.get("name")),
                    _str(d.get("description")), _str(d.get("object_type")), _int(d.get("feature_version")),
-                   _int(d.get("max_size")), _int(d.get("size")), _str(d.get("model_version")), raw=d)
+                   _int(d.get("max_size")), _int(d.get("size")), _str(d.get("model_version")),
+                   _str(d.get("created_at")), raw=d)
 
 
 @dataclass(frozen=True, slots=True)
@@ -299,6 +303,24 @@ class FeatureInfo:
     def from_wire(cls, d: dict[str, Any]) -> FeatureInfo:
         inner = d.get("feature") if isinstance(d.get("feature"), dict) else d
         return cls(_str(d.get("trace_id")), Feature.from_wire(inner), raw=d)
+
+
+@dataclass(frozen=True, slots=True)
+class FeaturePage:
+    """Faceprint extension: one page of a database's features, oldest first (each one's ``raw`` holds its
+    ``created_at``); ``next_offset`` is None on the last page."""
+
+    trace_id: str
+    features: list[Feature]
+    offset: int
+    next_offset: int | None
+    raw: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
+
+    @classmethod
+    def from_wire(cls, d: dict[str, Any]) -> FeaturePage:
+        nxt = d.get("next_offset")
+        return cls(_str(d.get("trace_id")), [Feature.from_wire(f) for f in _list(d.get("features"))],
+                   _int(d.get("offset")), None if nxt is None else _int(nxt), raw=d)
 
 
 @dataclass(frozen=True, slots=True)

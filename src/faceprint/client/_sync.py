@@ -20,6 +20,7 @@ from faceprint.client._models import (
     DatabaseList,
     DetectResponse,
     FeatureInfo,
+    FeaturePage,
     QualityResult,
     SearchResponse,
     SystemInfo,
@@ -135,6 +136,13 @@ class Client(ClientBase):
     def get_feature(self, db_id: str, feature_id: str) -> FeatureInfo:
         """A feature's key and extra_info."""
         return self._run(calls.get_feature(db_id, feature_id))
+
+    def list_features(
+        self, db_id: str, offset: int = 0, limit: int = 100, key: str | None = None
+    ) -> FeaturePage:
+        """Faceprint extension: the database's features, oldest first, ``limit`` (1..1000) from ``offset``;
+        only those with ``key`` when given. ``next_offset`` of the answer is None on the last page."""
+        return self._run(calls.list_features(db_id, offset, limit, key))
 
     def delete_feature(self, db_id: str, feature_id: str) -> Ack:
         """Delete one feature."""

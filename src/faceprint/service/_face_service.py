@@ -279,6 +279,13 @@ class FaceService:
     async def get_feature(self, app_id: str, db_id: str, feature_id: str) -> Feature:
         return await self.offload.store(self._store.get_feature, app_id, db_id, feature_id)
 
+    async def list_features(
+        self, app_id: str, db_id: str, offset: int, limit: int, key: str | None = None
+    ) -> tuple[list[Feature], bool]:
+        """One page of the database's features, oldest first, and whether more follow (Faceprint extension)."""
+        found = await self.offload.store(self._store.list_features, app_id, db_id, offset, limit + 1, key)
+        return found[:limit], len(found) > limit
+
     async def delete_feature(self, app_id: str, db_id: str, feature_id: str) -> None:
         await self.offload.store(self._store.delete_feature, app_id, db_id, feature_id)
 

@@ -206,6 +206,13 @@ class FeatureStore(Protocol):
         """Raises DatabaseNotFound, FeatureNotFound."""
         ...
 
+    def list_features(
+        self, app_id: str, db_id: str, offset: int, limit: int, key: str | None = None
+    ) -> list[Feature]:
+        """The database's features in the order they were added, from the ``offset``-th, at most ``limit``;
+        with ``key`` only those with that key. Raises DatabaseNotFound (also for another app's db_id)."""
+        ...
+
     def update_extra_info(self, app_id: str, db_id: str, feature_id: str, extra_info: str) -> Feature:
         """Raises DatabaseNotFound, FeatureNotFound."""
         ...

@@ -327,6 +327,20 @@ class PostgresStore:
             raise FeatureNotFound()
         return row_to_feature(r)
 
+    def list_features(
+        self, app_id: str, db_id: str, offset: int, limit: int, key: str | None = None
+    ) -> list[Feature]:
+        by_key, params = (" AND key = %s", (key,)) if key is not None else ("", ())
+        with self._pool.connection() as conn, conn.transaction():
+            if self._one(conn, "SELECT 1 FROM fp_databases WHERE db_id = %s AND app_id = %s", (db_id, app_id)) is None:
+                raise DatabaseNotFound()
+            rows = self._all(
+                conn,
+                f"SELECT {_FEATURE_COLS} FROM fp_features WHERE db_id = %s{by_key} ORDER BY id LIMIT %s OFFSET %s",
+                (db_id, *params, limit, offset),
+            )
+        return [row_to_feature(r) for r in rows]
+
     def delete_feature(self, app_id: str, db_id: str, feature_id: str) -> None:
         row_id = _row_id(feature_id)
         with self._pool.connection() as conn, conn.transaction():

@@ -244,6 +244,18 @@ class SqliteStore(SqliteTenantStore):
             raise FeatureNotFound()
         return row_to_feature(row)
 
+    def list_features(
+        self, app_id: str, db_id: str, offset: int, limit: int, key: str | None = None
+    ) -> list[Feature]:
+        by_key, params = ("AND key = ? ", (key,)) if key is not None else ("", ())
+        with self._read() as conn:
+            self._get_database(conn, app_id, db_id)
+            rows = conn.execute(
+                f"SELECT {FEATURE_COLS} FROM features WHERE db_id = ? {by_key}ORDER BY row_id LIMIT ? OFFSET ?",
+                (db_id, *params, limit, offset),
+            ).fetchall()
+        return [row_to_feature(r) for r in rows]
+
     def delete_feature(self, app_id: str, db_id: str, feature_id: str) -> None:
         with self._write() as db:
             self._get_database(db, app_id, db_id)
