@@ -35,19 +35,23 @@ Tree::
     │   ├── BadName               1306  database name / description
     │   ├── BadDbIds              1307  empty or too many db_ids in a search
     │   ├── BadFeatureId          1308
-    │   └── BadFeatureVersion     1309  no recogniser pack with that feature_version / name
+    │   ├── BadFeatureVersion     1309  no recogniser pack with that feature_version / name
+    │   └── BadThreshold          1310  a clustering / duplicates / verify threshold outside 0..1
     ├── NotFound (code 5)
     │   ├── AppNotFound           2001
     │   ├── DatabaseNotFound      2002
     │   ├── FeatureNotFound       2003
     │   ├── AccessKeyNotFound     2004
-    │   └── RouteNotFound         2005  no such path or method under /openapi/
+    │   ├── RouteNotFound         2005  no such path or method under /openapi/
+    │   ├── JobNotFound           2006  no such job of this app (or it expired)
+    │   └── KeyNotFound           2007  no feature of the database has this key
     ├── PermissionDenied (code 7)
     │   └── WrongApp              4001  a valid signature on another app's path
     ├── ResourceExhausted (code 8)
     │   ├── DatabaseFull          3001  max_size reached
     │   ├── QuotaExceeded         3002  the app's feature-id quota
-    │   └── TooManyKeys           3003  more active access keys than allowed
+    │   ├── TooManyKeys           3003  more active access keys than allowed
+    │   └── TooManyJobs           3004  the app already runs its limit of background jobs
     ├── FailedPrecondition (code 9)
     │   ├── ModelVersionMismatch  4101  stored descriptors were made by another model
     │   └── StoreLocked           4102  another process owns the embedded store
@@ -73,6 +77,7 @@ __all__ = [
     "BadMinScore",
     "BadName",
     "BadRectangle",
+    "BadThreshold",
     "BadTopK",
     "BodyTooLarge",
     "CorruptImage",
@@ -89,6 +94,8 @@ __all__ = [
     "InternalError",
     "InvalidArgument",
     "InvalidRequest",
+    "JobNotFound",
+    "KeyNotFound",
     "ModelMissing",
     "ModelVersionMismatch",
     "NoFace",
@@ -101,6 +108,7 @@ __all__ = [
     "RouteNotFound",
     "StoreLocked",
     "TooManyImages",
+    "TooManyJobs",
     "TooManyKeys",
     "Unavailable",
     "UnsupportedFormat",
@@ -264,6 +272,11 @@ class BadFeatureId(InvalidArgument):
     default_message = "The feature_id is malformed."
 
 
+class BadThreshold(InvalidArgument):
+    internal_code = 1310
+    default_message = "threshold must be a score between 0 and 1."
+
+
 class AppNotFound(NotFound):
     internal_code = 2001
     default_message = "App not found."
@@ -289,6 +302,16 @@ class RouteNotFound(NotFound):
     default_message = "No such API path or method."
 
 
+class JobNotFound(NotFound):
+    internal_code = 2006
+    default_message = "Job not found (it never existed, belongs to another app, or its result expired)."
+
+
+class KeyNotFound(NotFound):
+    internal_code = 2007
+    default_message = "No feature of the database has this key."
+
+
 class WrongApp(PermissionDenied):
     internal_code = 4001
     default_message = "This access key does not belong to the app in the path."
@@ -307,6 +330,11 @@ class QuotaExceeded(ResourceExhausted):
 class TooManyKeys(ResourceExhausted):
     internal_code = 3003
     default_message = "The app already has the maximum number of active access keys."
+
+
+class TooManyJobs(ResourceExhausted):
+    internal_code = 3004
+    default_message = "The app already runs as many background jobs as allowed; wait for one to finish."
 
 
 class ModelVersionMismatch(FailedPrecondition):

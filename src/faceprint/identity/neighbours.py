@@ -42,7 +42,8 @@ def _unit(vectors: npt.ArrayLike) -> npt.NDArray[np.float32]:
     norms = np.linalg.norm(v, axis=1, keepdims=True)
     if v.shape[0] and (not np.all(np.isfinite(v)) or np.any(norms == 0)):
         raise ValueError("descriptors must be finite and non-zero")
-    return v / np.where(norms > 0, norms, 1.0).astype(np.float32)
+    out: npt.NDArray[np.float32] = (v / np.where(norms > 0, norms, 1.0)).astype(np.float32, copy=False)
+    return out
 
 
 def neighbour_edges(
