@@ -13,7 +13,7 @@ from starlette.responses import JSONResponse, Response
 
 from faceprint import __version__
 from faceprint import errors as fpe
-from faceprint.api import routes_db, routes_images
+from faceprint.api import routes_db, routes_images, routes_people
 from faceprint.api.auth import Credential, KeyCache, SecretLookup
 from faceprint.api.context import Context
 from faceprint.api.docs import install_docs
@@ -122,6 +122,7 @@ def create_app(
     app.state.settings = settings
     app.include_router(routes_images.router)
     app.include_router(routes_db.router)
+    app.include_router(routes_people.router)
     _ops_routes(app, ctx)
     install_docs(app)
     install_handlers(app)
