@@ -28,6 +28,7 @@ from faceprint.client._models import (
     FaceBatch,
     Feature,
     FeatureInfo,
+    PersonHit,
     Point,
     QualityFace,
     QualityResult,
@@ -39,6 +40,15 @@ from faceprint.client._models import (
     Status,
     SystemInfo,
 )
+from faceprint.client._people_models import (
+    Cluster,
+    ClusterMember,
+    ClusterResult,
+    DuplicatePair,
+    DuplicatesResult,
+    Job,
+    Verification,
+)
 from faceprint.client._sync import Client
 
 __all__ = [
@@ -49,17 +59,24 @@ __all__ = [
     "AsyncClient",
     "AuthenticationError",
     "Client",
+    "Cluster",
+    "ClusterMember",
+    "ClusterResult",
     "Comparison",
     "Database",
     "DatabaseList",
     "DetectResponse",
+    "DuplicatePair",
+    "DuplicatesResult",
     "Face",
     "FaceBatch",
     "Feature",
     "FeatureInfo",
     "FeatureInput",
     "ImageInput",
+    "Job",
     "NewFeature",
+    "PersonHit",
     "Point",
     "QualityFace",
     "QualityResult",
@@ -72,6 +89,7 @@ __all__ = [
     "Status",
     "SystemInfo",
     "TransportError",
+    "Verification",
     "encode_image",
     "error_type",
 ]
