@@ -158,3 +158,28 @@ def test_duplicates_finds_a_copy_and_one_person_under_two_keys(big: Signed, stor
     assert scores == sorted(scores, reverse=True) and out["found"] == len(out["pairs"])
     limited = big.post(f"/databases/{db_id}/duplicates", {"threshold": 0.97, "limit": 1}).json()["duplicates"]
     assert len(limited["pairs"]) == 1 and limited["found"] == out["found"]
+
+
+def test_the_extensions_are_in_the_served_openapi_document_and_signed(client: TestClient) -> None:
+    doc = client.get("/openapi.json").json()
+    p = "/openapi/face/v1/{app_id}"
+    expected = {
+        f"{p}/databases/{{db_id}}/cluster": {"post"}, f"{p}/databases/{{db_id}}/duplicates": {"post"},
+        f"{p}/jobs/{{job_id}}": {"get", "delete"}, f"{p}/databases/{{db_id}}/verify": {"post"},
+    }
+    for path, methods in expected.items():
+        assert set(doc["paths"][path]) == methods, path
+        for m in methods:
+            op = doc["paths"][path][m]
+            assert op["security"] == [{"hmac": []}] and "Faceprint extension" in op["summary"]
+    search = doc["components"]["schemas"]["SearchRequest"]["properties"]
+    assert "group_by_key" in search and "Faceprint extension" in search["group_by_key"]["description"]
+    assert "202" in doc["paths"][f"{p}/databases/{{db_id}}/cluster"]["post"]["responses"]
+    # Mercury's own paths are exactly as before (none gained a method).
+    assert set(doc["paths"][f"{p}/databases/search"]) == {"post"}
+    assert set(doc["paths"][f"{p}/databases/{{db_id}}"]) == {"get", "delete"}
+
+
+def test_unsigned_extension_calls_are_refused_like_mercury_ones(client: TestClient, big: Signed) -> None:
+    r = client.post(f"/openapi/face/v1/{big.tenant.app_id}/databases/x/cluster", json={})
+    assert r.status_code == 401 and set(r.json()) == {"message"}
