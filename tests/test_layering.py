@@ -21,6 +21,8 @@ FORBIDDEN: dict[str, tuple[str, ...]] = {
     "api": ("cli",),
     # the guide's vocabulary: everything stands on it, it stands on nothing
     "vocabulary": ("api", "storage", "engine", "client", "cli", "service", "errors", "settings"),
+    # pure numerics over descriptors: no HTTP, no storage, no models
+    "identity": ("api", "storage", "engine", "client", "cli", "service", "settings"),
 }
 
 

@@ -36,20 +36,24 @@ Tree::
     │   ├── BadDbIds              1307  empty or too many db_ids in a search
     │   ├── BadFeatureId          1308
     │   ├── BadFeatureVersion     1309  no recogniser pack with that feature_version / name
-    │   └── BadPage               1310  list features: offset < 0 or limit not 1..1000
+    │   ├── BadPage               1310  list features: offset < 0 or limit not 1..1000
+    │   └── BadThreshold          1311  a clustering / duplicates / verify threshold outside 0..1
     ├── NotFound (code 5)
     │   ├── AppNotFound           2001
     │   ├── DatabaseNotFound      2002
     │   ├── FeatureNotFound       2003
     │   ├── AccessKeyNotFound     2004
-    │   └── RouteNotFound         2005  no such path under /openapi/
+    │   ├── RouteNotFound         2005  no such path under /openapi/
+    │   ├── KeyNotFound           2007  no feature of the database has this key
+    │   └── JobNotFound           2008  no such job of this app (or it expired)
     ├── PermissionDenied (code 7)
     │   └── WrongApp              4001  a valid signature on another app's path
     ├── ResourceExhausted (code 8)
     │   ├── DatabaseFull          3001  max_size reached
     │   ├── QuotaExceeded         3002  the app's feature-id quota
     │   ├── TooManyKeys           3003  more active access keys than allowed
-    │   └── AppBusy               3004  the app has its share of the engine in use (429, Retry-After)
+    │   ├── AppBusy               3004  the app has its share of the engine in use (429, Retry-After)
+    │   └── TooManyJobs           3005  the app already runs its limit of background jobs
     ├── FailedPrecondition (code 9)
     │   ├── ModelVersionMismatch  4101  stored descriptors were made by another model
     │   └── StoreLocked           4102  another process owns the embedded store
@@ -80,6 +84,7 @@ __all__ = [
     "BadMinScore",
     "BadName",
     "BadRectangle",
+    "BadThreshold",
     "BadTopK",
     "BodyTooLarge",
     "CorruptImage",
@@ -97,6 +102,8 @@ __all__ = [
     "InternalError",
     "InvalidArgument",
     "InvalidRequest",
+    "JobNotFound",
+    "KeyNotFound",
     "MethodNotAllowed",
     "ModelMissing",
     "ModelVersionMismatch",
@@ -111,6 +118,7 @@ __all__ = [
     "RouteNotFound",
     "StoreLocked",
     "TooManyImages",
+    "TooManyJobs",
     "TooManyKeys",
     "Unavailable",
     "Unimplemented",
@@ -290,6 +298,11 @@ class BadFeatureId(InvalidArgument):
     default_message = "The feature_id is malformed."
 
 
+class BadThreshold(InvalidArgument):
+    internal_code = 1311
+    default_message = "threshold must be a score between 0 and 1."
+
+
 class AppNotFound(NotFound):
     internal_code = 2001
     default_message = "App not found."
@@ -320,6 +333,16 @@ class MethodNotAllowed(Unimplemented):
     default_message = "This path does not take that method."
 
 
+class KeyNotFound(NotFound):
+    internal_code = 2007
+    default_message = "No feature of the database has this key."
+
+
+class JobNotFound(NotFound):
+    internal_code = 2008
+    default_message = "Job not found (it never existed, belongs to another app, or its result expired)."
+
+
 class WrongApp(PermissionDenied):
     internal_code = 4001
     default_message = "This access key does not belong to the app in the path."
@@ -348,6 +371,9 @@ class AppBusy(ResourceExhausted):
         super().__init__(message)
         #: Seconds after which a retry is likely to be let in (the Retry-After header).
         self.retry_after = max(1, int(retry_after))
+class TooManyJobs(ResourceExhausted):
+    internal_code = 3005
+    default_message = "The app already runs as many background jobs as allowed; wait for one to finish."
 
 
 class ModelVersionMismatch(FailedPrecondition):

@@ -135,6 +135,19 @@ class Settings(BaseSettings):
         "(about 20 ms per face). Off: bulk enrolment runs about 1.6 times as fast and the answer's faces carry "
         "empty attributes; search, detect, compare and quality are not affected.",
     )
+    max_jobs_per_app: int = Field(
+        2, ge=1, le=64,
+        description="Background jobs (clustering, duplicate search) one app may run at once; one more is refused "
+        "with TooManyJobs (429, internal_code 3005) until one ends.",
+    )
+    job_keep_seconds: float = Field(
+        3600.0, ge=1,
+        description="How long a finished job's result can be fetched (GET jobs/{job_id}), seconds; the 16 most "
+        "recent finished jobs of an app are kept.",
+    )
+    job_threads: int = Field(
+        1, ge=1, le=16, description="Threads that run background jobs, all apps together (jobs beyond wait).",
+    )
     log_level: str = Field("INFO", description="Python logging level.")
 
     @field_validator("log_level")

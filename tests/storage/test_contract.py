@@ -476,3 +476,34 @@ def test_churn_keeps_every_live_copy_visible(store: FeatureStore, app: str) -> N
             for top_k in (10, 1000):
                 (got,) = hits(store, app, [db.db_id], q, top_k=top_k)
                 assert_exact(got, live_ids, live_vecs, q, top_k, -1.0)
+
+
+# -- bulk export (clustering, verification against a key) -----------------------------------------
+
+
+def test_export_features_oldest_first_with_keys_and_descriptors(store: FeatureStore, app: str) -> None:
+    db = new_db(store, app)
+    empty = store.export_features(app, db.db_id)
+    assert len(empty) == 0 and empty.vectors.shape[0] == 0
+    vecs = random_units(7, seed=11)
+    first = add_ok(store, app, db.db_id, vecs[:4], key="alice")
+    second = add_ok(store, app, db.db_id, vecs[4:], key="bob")
+    store.delete_feature(app, db.db_id, first[1].feature_id)
+    m = store.export_features(app, db.db_id)
+    live = [first[0], first[2], first[3], *second]
+    assert m.feature_ids == [f.feature_id for f in live]
+    assert m.keys == ["alice"] * 3 + ["bob"] * 3
+    np.testing.assert_allclose(m.vectors, vecs[[0, 2, 3, 4, 5, 6]], atol=1e-6)
+    bob = store.export_features(app, db.db_id, key="bob")
+    assert bob.feature_ids == [f.feature_id for f in second] and bob.vectors.shape == (3, 128)
+    assert len(store.export_features(app, db.db_id, key="nobody")) == 0
+
+
+def test_export_features_is_per_app(store: FeatureStore, app: str) -> None:
+    db = new_db(store, app)
+    add_ok(store, app, db.db_id, random_units(2, seed=12))
+    other = store.create_app("other", quota=10).app_id
+    with pytest.raises(DatabaseNotFound):
+        store.export_features(other, db.db_id)
+    with pytest.raises(DatabaseNotFound):
+        store.export_features(app, str(uuid.uuid4()))

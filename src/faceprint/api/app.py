@@ -12,7 +12,7 @@ from starlette.responses import JSONResponse, PlainTextResponse, Response
 
 from faceprint import __version__
 from faceprint import errors as fpe
-from faceprint.api import console, routes_db, routes_images
+from faceprint.api import console, routes_db, routes_images, routes_people
 from faceprint.api.auth import Credential, KeyCache, SecretLookup
 from faceprint.api.context import Context
 from faceprint.api.docs import install_docs
@@ -117,6 +117,7 @@ def create_app(
     app.include_router(routes_images.router)
     app.include_router(routes_db.router)
     app.include_router(console.router)  # /console: static files; the browser signs its API calls
+    app.include_router(routes_people.router)
     _ops_routes(app, ctx)
     install_docs(app)
     install_handlers(app)

@@ -26,15 +26,18 @@ __all__ = [
     "NAME_MAX",
     "BatchAddItem",
     "BatchAddRequest",
+    "ClusterRequest",
     "CompareRequest",
     "CreateDatabaseRequest",
     "DetectRequest",
+    "DuplicatesRequest",
     "ImageIn",
     "ListFeaturesQuery",
     "QualityRequest",
     "RectangleIn",
     "SearchRequest",
     "UpdateExtraInfoRequest",
+    "VerifyRequest",
 ]
 
 KEY_RE = re.compile(r"[A-Za-z0-9-]{1,48}")
@@ -355,6 +358,11 @@ class SearchRequest(_In):
         0.0, description="Only hits with score >= min_score (0..1); applied before top_k.",
         json_schema_extra={"minimum": 0, "maximum": 1},
     )
+    group_by_key: bool = Field(
+        False, description="Faceprint extension: one hit per key (person), with its best and mean score and how "
+        "many of its features matched, in `batches[i].persons`; top_k then counts persons. The best 1000 "
+        "features of each database are grouped; a feature without a key is a person of its own.",
+    )
 
     @field_validator("db_ids")
     @classmethod
@@ -378,3 +386,92 @@ class SearchRequest(_In):
         if not 0.0 <= x <= 1.0:
             raise domain_error(fpe.BadMinScore.internal_code, "min_score must be between 0 and 1")
         return x
+
+
+#: Longest a request waits for a job before answering 202 with the job to poll, seconds.
+MAX_WAIT_S = 60.0
+_THRESHOLD_DOC = ("Score (0..1) at which two faces count as one person; omitted: 0.955, the recogniser's "
+                  "documented same-person threshold (false-accept rate 1e-3).")
+
+
+def _check_threshold(v: Any) -> Any:
+    if v is not None and (isinstance(v, bool) or not isinstance(v, int | float) or not 0.0 <= v <= 1.0):
+        raise domain_error(fpe.BadThreshold.internal_code, "threshold must be a score between 0 and 1")
+    return v
+
+
+class _JobRequest(_In):
+    threshold: float | None = Field(None, description=_THRESHOLD_DOC)
+    wait_s: float = Field(
+        10.0, description=f"Seconds (0..{MAX_WAIT_S:g}) to wait for the answer; a job still running then is "
+        "answered 202 with its job_id, to poll with GET jobs/{job_id}.",
+    )
+
+    @field_validator("threshold", mode="before")
+    @classmethod
+    def _threshold(cls, v: Any) -> Any:
+        return _check_threshold(v)
+
+    @field_validator("wait_s", mode="before")
+    @classmethod
+    def _wait(cls, v: Any) -> float:
+        x = _strict_number(v, fpe.InvalidRequest.internal_code, "wait_s")
+        if not 0.0 <= x <= MAX_WAIT_S:
+            raise domain_error(fpe.InvalidRequest.internal_code, f"wait_s must be between 0 and {MAX_WAIT_S:g}")
+        return x
+
+
+class ClusterRequest(_JobRequest):
+    """Faceprint extension: group a database's features into people."""
+
+    model_config = ConfigDict(extra="ignore", json_schema_extra={"examples": [{"threshold": 0.955, "wait_s": 10}]})
+
+
+class DuplicatesRequest(_JobRequest):
+    """Faceprint extension: pairs of one photo enrolled twice, and of one person under two keys."""
+
+    model_config = ConfigDict(
+        extra="ignore", json_schema_extra={"examples": [{"threshold": 0.97, "same_photo_score": 0.995, "limit": 100}]}
+    )
+
+    same_photo_score: float | None = Field(
+        None, description="Score from which two features are the same photo enrolled twice; omitted: 0.995."
+    )
+    limit: int = Field(1000, description="Most pairs answered (1..10000), best first.")
+
+    @field_validator("same_photo_score", mode="before")
+    @classmethod
+    def _photo(cls, v: Any) -> Any:
+        return _check_threshold(v)
+
+    @field_validator("limit", mode="before")
+    @classmethod
+    def _limit(cls, v: Any) -> int:
+        n = _strict_int(v, fpe.InvalidRequest.internal_code, "limit")
+        if not 1 <= n <= 10_000:
+            raise domain_error(fpe.InvalidRequest.internal_code, "limit must be between 1 and 10000")
+        return n
+
+
+class VerifyRequest(_In):
+    """Faceprint extension: the largest face of ``image`` against every feature of ``key``."""
+
+    model_config = ConfigDict(
+        extra="ignore", json_schema_extra={"examples": [{"image": {"data": _B64}, "key": "emp-000123"}]}
+    )
+
+    image: ImageIn
+    key: str = Field(description="The person's key: [A-Za-z0-9-]{1,48}.")
+    threshold: float | None = Field(None, description=_THRESHOLD_DOC)
+
+    @field_validator("key", mode="before")
+    @classmethod
+    def _key(cls, v: Any) -> Any:
+        if isinstance(v, str) and not v:
+            raise domain_error(fpe.BadKey.internal_code, "key is required")
+        return _check_key(v) if isinstance(v, str) else v
+
+    @field_validator("threshold", mode="before")
+    @classmethod
+    def _threshold(cls, v: Any) -> Any:
+        return _check_threshold(v)

@@ -1,5 +1,6 @@
 """Response bodies of the Mercury Cloud face OpenAPI v1.5.0 (what the served OpenAPI document shows), each
-built from the domain's typed objects by its ``of`` class method: the one place the wire's shapes are written.
+built from the domain's typed objects by its ``of`` class method: the one place the wire's shapes are written
+(with :mod:`faceprint.api.responses_people`, the person-level extensions' shapes).
 
 Every body carries ``trace_id`` (32 lowercase hex). Zero values are always emitted, as grpc-gateway does.
 """
@@ -20,6 +21,7 @@ from faceprint.storage.base import Database, Feature
 
 if TYPE_CHECKING:
     from faceprint.engine.engine import QualityReport
+    from faceprint.service import PersonHit
 
 __all__ = [
     "ATTRIBUTE_KEYS",
@@ -41,6 +43,7 @@ __all__ = [
     "ListFeaturesResponse",
     "ListedFeature",
     "Occlusion",
+    "PersonOut",
     "PointOut",
     "QualityFace",
     "QualityResponse",
@@ -363,8 +366,26 @@ class SearchHit(BaseModel):
     score: float = Field(description="0..1, higher is more similar.")
 
 
+class PersonOut(BaseModel):
+    """Faceprint extension: one key (person) among a search's hits."""
+
+    key: str
+    feature: FeatureOut = Field(description="The key's best-scoring feature.")
+    best_score: float
+    mean_score: float = Field(description="Mean score of the key's features among the hits.")
+    matched: int = Field(description="The key's features among the hits (score >= min_score).")
+
+    @classmethod
+    def of(cls, p: PersonHit) -> PersonOut:
+        return cls(key=p.key, feature=FeatureOut.of(p.best), best_score=round(p.best_score, 7),
+                   mean_score=round(p.mean_score, 7), matched=p.matched)
+
+
 class SearchBatch(BaseModel):
-    features: list[SearchHit] = Field(description="Hits with score >= min_score, best first, at most top_k.")
+    features: list[SearchHit] = Field(description="Hits with score >= min_score, best first, at most top_k "
+                                      "(with group_by_key: each person's best hit).")
+    persons: list[PersonOut] | None = Field(None, description="Faceprint extension, only with group_by_key: "
+                                            "the persons, best first, at most top_k.")
 
 
 class SearchResponse(BaseModel):

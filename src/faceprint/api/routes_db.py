@@ -28,6 +28,7 @@ from faceprint.api.responses import (
     ListDatabasesResponse,
     ListedFeature,
     ListFeaturesResponse,
+    PersonOut,
     RecognizerInfo,
     SearchBatch,
     SearchHit,
@@ -75,24 +76,28 @@ async def list_databases(ctx: Ctx, app_id: AppId, trace_id: TraceId) -> ListData
 
 
 @router.post("/databases/search", response_model=SearchResponse, tags=["search"], responses=_NOT_FOUND,
-             summary="Face search (1:N) in one or more databases")
+             summary="Face search (1:N) in one or more databases", response_model_exclude_none=True)
 async def search(body: SearchRequest, ctx: Ctx, app_id: AppId, trace_id: TraceId) -> SearchResponse:
     """The largest face of ``image`` against each of ``db_ids``: ``batches[i]`` holds the hits of
     ``db_ids[i]`` with ``score >= min_score`` (applied first), best first, at most ``top_k``;
-    ``results[i]`` its status (an unknown db_id fails only its own batch, code 5). No face: 400, 1201."""
-    found = await ctx.service.search(app_id, body.db_ids, body.image.to_input(), body.top_k, body.min_score)
+    ``results[i]`` its status (an unknown db_id fails only its own batch, code 5). No face: 400, 1201.
+    ``group_by_key`` (Faceprint extension): one hit per key, the persons in ``batches[i].persons``."""
+    found = await ctx.service.search(
+        app_id, body.db_ids, body.image.to_input(), body.top_k, body.min_score, body.group_by_key
+    )
     ctx.metrics.add_faces("search", 1)
     results: list[Status] = []
     batches: list[SearchBatch] = []
-    for b in found.batches:
+    for i, b in enumerate(found.batches):
+        persons = None if found.persons is None else [PersonOut.of(p) for p in found.persons[i]]
         if isinstance(b, fpe.FaceprintError):
             results.append(Status.of(b))
-            batches.append(SearchBatch(features=[]))
+            batches.append(SearchBatch(features=[], persons=persons))
         else:
             results.append(Status.of(None))
             batches.append(SearchBatch(features=[
                 SearchHit(feature=FeatureOut.of(h.feature), score=round(h.score, 7)) for h in b
-            ]))
+            ], persons=persons))
     return SearchResponse(trace_id=trace_id, results=results, batches=batches, face=FaceOut.of(found.face))
 
 

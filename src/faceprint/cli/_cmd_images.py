@@ -101,11 +101,11 @@ def _search(fp: Client, args: argparse.Namespace) -> int:
     ids = _db_ids(fp, args.db)
     if not ids:
         raise ValueError("the app has no feature database to search: create one with `faceprint db create`")
-    r = fp.search(path, ids, top_k=args.top_k, min_score=args.min_score)
+    r = fp.search(path, ids, top_k=args.top_k, min_score=args.min_score, group_by_key=args.by_key)
     if args.json:
         emit_json(r.raw)
     else:
-        for line in format_search(r, ids):
+        for line in format_search(r, ids, by_key=args.by_key):
             emit(line)
     return EXIT_OK
 
@@ -151,6 +151,8 @@ def register(sub: argparse._SubParsersAction[Any], common: argparse.ArgumentPars
     p.add_argument("--top-k", dest="top_k", type=int, default=5, help="hits per database (default 5)")
     p.add_argument("--min-score", dest="min_score", type=float, default=0.0,
                    help="lowest score returned, 0..1, applied before --top-k (default 0)")
+    p.add_argument("--by-key", dest="by_key", action="store_true",
+                   help="one answer per key (person): best and mean score, features matched; --top-k counts persons")
     p.set_defaults(func=with_client(_search))
 
     p = sub.add_parser("info", parents=[common], help="the server's system info")

@@ -160,7 +160,7 @@ def format_feature(f: Feature) -> list[str]:
             f"extra_info  {printable(f.extra_info, 2048)}"]
 
 
-def format_search(r: SearchResponse, db_ids: list[str]) -> list[str]:
+def format_search(r: SearchResponse, db_ids: list[str], by_key: bool = False) -> list[str]:
     lines: list[str] = []
     if r.face is not None:
         lines.append(f"probe face: {_box(r.face)}")
@@ -169,6 +169,13 @@ def format_search(r: SearchResponse, db_ids: list[str]) -> list[str]:
         hits = r.batches[i].features if i < len(r.batches) else []
         if not status.ok:
             lines.append(f"db {db_id}: {status_text(status)}")
+            continue
+        if by_key and i < len(r.batches):
+            persons = r.batches[i].persons
+            lines.append(f"db {db_id}: {len(persons)} person{'s' if len(persons) != 1 else ''}")
+            lines.extend(f"  {rank:>2}. key {p.key or '-'}  best {p.best_score:.4f}  mean {p.mean_score:.4f}  "
+                         f"{p.matched} feature{'s' if p.matched != 1 else ''}  best feature_id {p.feature.feature_id}"
+                         for rank, p in enumerate(persons, 1))
             continue
         lines.append(f"db {db_id}: {len(hits)} match{'es' if len(hits) != 1 else ''}")
         for rank, h in enumerate(hits, 1):

@@ -1,7 +1,8 @@
 """The API sub-commands of ``faceprint``: one-line versions of the guide's quickstarts, over the SDK.
 
 ``detect``, ``compare``, ``quality``, ``db create|list|show|delete``, ``features add|get|delete|set-extra-info``,
-``search``, ``info`` and ``configure``. Credentials come from flags, ``FACEPRINT_*`` variables or the profile
+``search``, ``info`` and ``configure``; Faceprint's person-level extensions ``cluster``, ``duplicates``,
+``verify`` and ``job get|delete``. Credentials come from flags, ``FACEPRINT_*`` variables or the profile
 (see :mod:`faceprint.cli._profile`). Human output by default, ``--json`` for scripts.
 
 This module only wires them: the commands live in ``_cmd_images``, ``_cmd_db`` and ``_cmd_configure``, what
@@ -26,7 +27,7 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
-from faceprint.cli import _cmd_configure, _cmd_db, _cmd_images
+from faceprint.cli import _cmd_configure, _cmd_db, _cmd_images, _cmd_people
 from faceprint.cli._runner import (
     EXIT_AUTH,
     EXIT_EXHAUSTED,
@@ -59,4 +60,5 @@ def register(sub: argparse._SubParsersAction[Any]) -> None:
     common = common_options()
     _cmd_images.register(sub, common)
     _cmd_db.register(sub, common)
+    _cmd_people.register(sub, common)
     _cmd_configure.register(sub)

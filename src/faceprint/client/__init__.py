@@ -29,6 +29,7 @@ from faceprint.client._models import (
     Feature,
     FeatureInfo,
     FeaturePage,
+    PersonHit,
     Point,
     QualityFace,
     QualityResult,
@@ -40,6 +41,15 @@ from faceprint.client._models import (
     Status,
     SystemInfo,
 )
+from faceprint.client._people_models import (
+    Cluster,
+    ClusterMember,
+    ClusterResult,
+    DuplicatePair,
+    DuplicatesResult,
+    Job,
+    Verification,
+)
 from faceprint.client._sync import Client
 
 __all__ = [
@@ -50,10 +60,15 @@ __all__ = [
     "AsyncClient",
     "AuthenticationError",
     "Client",
+    "Cluster",
+    "ClusterMember",
+    "ClusterResult",
     "Comparison",
     "Database",
     "DatabaseList",
     "DetectResponse",
+    "DuplicatePair",
+    "DuplicatesResult",
     "Face",
     "FaceBatch",
     "Feature",
@@ -61,7 +76,9 @@ __all__ = [
     "FeatureInput",
     "FeaturePage",
     "ImageInput",
+    "Job",
     "NewFeature",
+    "PersonHit",
     "Point",
     "QualityFace",
     "QualityResult",
@@ -74,6 +91,7 @@ __all__ = [
     "Status",
     "SystemInfo",
     "TransportError",
+    "Verification",
     "encode_image",
     "error_type",
 ]

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from types import TracebackType
 from typing import TypeVar
 
@@ -25,6 +25,7 @@ from faceprint.client._models import (
     SearchResponse,
     SystemInfo,
 )
+from faceprint.client._people_models import ClusterResult, DuplicatesResult, Job, Verification
 
 __all__ = ["AsyncClient"]
 
@@ -156,11 +157,70 @@ class AsyncClient(ClientBase):
 
     async def search(
         self, image: ImageInput, db_ids: str | Sequence[str], *, top_k: int = 1, min_score: float = 0.0,
-        rectangle: RectangleInput | None = None,
+        rectangle: RectangleInput | None = None, group_by_key: bool = False,
     ) -> SearchResponse:
         """The ``top_k`` features most similar to the largest face, per database, with
-        ``score >= min_score`` (0..1; applied before top_k)."""
-        return await self._run(calls.search(image, db_ids, top_k, min_score, rectangle))
+        ``score >= min_score`` (0..1; applied before top_k). ``group_by_key`` (Faceprint extension): one hit
+        per key, the persons in ``batches[i].persons``, top_k counting persons."""
+        return await self._run(calls.search(image, db_ids, top_k, min_score, rectangle, group_by_key))
+
+    # -- person level (Faceprint extensions) ------------------------------------------------------
+    async def start_cluster(self, db_id: str, *, threshold: float | None = None, wait_s: float = 0.0) -> Job:
+        """Starts clustering a database into people; the job (done if it ended within ``wait_s``)."""
+        return await self._run(calls.start_cluster(db_id, threshold, wait_s))
+
+    async def start_duplicates(
+        self, db_id: str, *, threshold: float | None = None, same_photo_score: float | None = None,
+        limit: int = 1000, wait_s: float = 0.0,
+    ) -> Job:
+        """Starts the search for duplicate features; the job (done if it ended within ``wait_s``)."""
+        return await self._run(calls.start_duplicates(db_id, threshold, same_photo_score, limit, wait_s))
+
+    async def get_job(self, job_id: str, wait_s: float = 0.0) -> Job:
+        """A job's state, after waiting up to ``wait_s`` (at most 60) for it to end."""
+        return await self._run(calls.get_job(job_id, wait_s))
+
+    async def delete_job(self, job_id: str) -> Job:
+        """Cancels and forgets a job."""
+        return await self._run(calls.delete_job(job_id))
+
+    async def wait_job(self, job: Job, progress: Callable[[Job], None] | None = None, poll_s: float = 10.0) -> Job:
+        """Polls ``job`` until it ends, calling ``progress`` with each state."""
+        while not job.done:
+            if progress is not None:
+                progress(job)
+            job = await self.get_job(job.job_id, wait_s=poll_s)
+        if progress is not None:
+            progress(job)
+        return job
+
+    async def cluster(
+        self, db_id: str, *, threshold: float | None = None, progress: Callable[[Job], None] | None = None,
+    ) -> ClusterResult:
+        """Groups a database's features into people (at ``threshold``; None: the recogniser's documented
+        same-person score), waiting for the job; ``progress`` sees each polled state."""
+        job = await self.wait_job(await self.start_cluster(db_id, threshold=threshold, wait_s=10.0), progress)
+        out = job.outcome()
+        assert isinstance(out, ClusterResult)
+        return out
+
+    async def find_duplicates(
+        self, db_id: str, *, threshold: float | None = None, same_photo_score: float | None = None,
+        limit: int = 1000, progress: Callable[[Job], None] | None = None,
+    ) -> DuplicatesResult:
+        """Pairs of one photo enrolled twice and of one person under two keys, best first."""
+        job = await self.start_duplicates(db_id, threshold=threshold, same_photo_score=same_photo_score, limit=limit,
+                                    wait_s=10.0)
+        out = (await self.wait_job(job, progress)).outcome()
+        assert isinstance(out, DuplicatesResult)
+        return out
+
+    async def verify(
+        self, image: ImageInput, db_id: str, key: str, *, threshold: float | None = None,
+        rectangle: RectangleInput | None = None,
+    ) -> Verification:
+        """The largest face against every feature of ``key``: aggregate score and decision."""
+        return await self._run(calls.verify(db_id, key, image, threshold, rectangle))
 
     async def info(self) -> SystemInfo:
         """The Get System Info answer (API version and server details)."""

@@ -22,6 +22,7 @@ from faceprint.client._models import (
     SearchResponse,
     SystemInfo,
 )
+from faceprint.client._people_models import Job, Verification
 
 __all__ = ["Call", "FeatureInput", "NewFeature"]
 
@@ -145,10 +146,49 @@ def update_extra_info(db_id: str, feature_id: str, extra_info: str) -> Call[Feat
 
 
 def search(image: ImageInput, db_ids: str | Sequence[str], top_k: int, min_score: float,
-           rectangle: RectangleInput | None) -> Call[SearchResponse]:
+           rectangle: RectangleInput | None, group_by_key: bool = False) -> Call[SearchResponse]:
     ids = [db_ids] if isinstance(db_ids, str) else list(db_ids)
     body = {"image": image_object(image, rectangle), "db_ids": ids, "top_k": top_k, "min_score": min_score}
+    if group_by_key:  # a Faceprint extension: sent only when asked for
+        body["group_by_key"] = True
     return Call("POST", "databases/search", body, True, SearchResponse.from_wire)
+
+
+def _job_body(threshold: float | None, wait_s: float) -> dict[str, Any]:
+    body: dict[str, Any] = {"wait_s": wait_s}
+    if threshold is not None:
+        body["threshold"] = threshold
+    return body
+
+
+def start_cluster(db_id: str, threshold: float | None, wait_s: float) -> Call[Job]:
+    # Starting a job writes nothing, but a retried start would run the work twice: no retry.
+    return Call("POST", f"databases/{_seg(db_id)}/cluster", _job_body(threshold, wait_s), False, Job.from_wire)
+
+
+def start_duplicates(db_id: str, threshold: float | None, same_photo_score: float | None, limit: int,
+                     wait_s: float) -> Call[Job]:
+    body = {**_job_body(threshold, wait_s), "limit": limit}
+    if same_photo_score is not None:
+        body["same_photo_score"] = same_photo_score
+    return Call("POST", f"databases/{_seg(db_id)}/duplicates", body, False, Job.from_wire)
+
+
+def get_job(job_id: str, wait_s: float) -> Call[Job]:
+    suffix = f"?wait_s={wait_s:g}" if wait_s else ""
+    return Call("GET", f"jobs/{_seg(job_id)}{suffix}", None, True, Job.from_wire)
+
+
+def delete_job(job_id: str) -> Call[Job]:
+    return Call("DELETE", f"jobs/{_seg(job_id)}", None, True, Job.from_wire)
+
+
+def verify(db_id: str, key: str, image: ImageInput, threshold: float | None,
+           rectangle: RectangleInput | None) -> Call[Verification]:
+    body: dict[str, Any] = {"image": image_object(image, rectangle), "key": key}
+    if threshold is not None:
+        body["threshold"] = threshold
+    return Call("POST", f"databases/{_seg(db_id)}/verify", body, True, Verification.from_wire)
 
 
 def info() -> Call[SystemInfo]:

@@ -28,6 +28,7 @@ __all__ = [
     "Feature",
     "FeatureInfo",
     "FeaturePage",
+    "PersonHit",
     "Point",
     "QualityFace",
     "QualityResult",
@@ -353,10 +354,30 @@ class SearchHit:
 
 
 @dataclass(frozen=True, slots=True)
+class PersonHit:
+    """One key (person) among a search's hits (Faceprint's ``group_by_key``): its best feature, best and mean
+    score, and how many of its features matched."""
+
+    key: str
+    feature: Feature
+    best_score: float
+    mean_score: float
+    matched: int
+
+    @classmethod
+    def from_wire(cls, d: Any) -> PersonHit:
+        d = _dict(d)
+        return cls(_str(d.get("key")), Feature.from_wire(d.get("feature")), _float(d.get("best_score")),
+                   _float(d.get("mean_score")), _int(d.get("matched")))
+
+
+@dataclass(frozen=True, slots=True)
 class SearchBatch:
-    """Hits in one database, best first."""
+    """Hits in one database, best first; ``persons``: with ``group_by_key``, one entry per key, best first
+    (empty otherwise)."""
 
     features: list[SearchHit]
+    persons: list[PersonHit] = field(default_factory=list)
 
 
 @dataclass(frozen=True, slots=True)
@@ -379,7 +400,8 @@ class SearchResponse:
     def from_wire(cls, d: dict[str, Any]) -> SearchResponse:
         batches = [
             SearchBatch([SearchHit(Feature.from_wire(_dict(h).get("feature")), _float(_dict(h).get("score")))
-                         for h in _list(_dict(b).get("features"))])
+                         for h in _list(_dict(b).get("features"))],
+                        [PersonHit.from_wire(p) for p in _list(_dict(b).get("persons"))])
             for b in _list(d.get("batches"))
         ]
         face = Face.from_wire(d["face"]) if isinstance(d.get("face"), dict) else None

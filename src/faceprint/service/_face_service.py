@@ -16,9 +16,16 @@ from typing import TYPE_CHECKING, Any, TypeVar
 from faceprint import errors as fpe
 from faceprint.engine.recognizers.packs import PackSpec, ScoreMap, load_packs, parse_model_version, resolve_pack
 from faceprint.engine.types import Face, ImageInput
+from faceprint.identity import group_by_key as group_hits
+from faceprint.service._jobs import Job, JobRegistry
 from faceprint.service._offload import Offload
+from faceprint.service._people import (
+    People,
+    PersonHit,
+    Verification,
+)
 from faceprint.settings import Settings
-from faceprint.storage.base import App, Database, Feature, NewFeature, Store
+from faceprint.storage.base import MAX_TOP_K, App, Database, Feature, NewFeature, Store
 
 if TYPE_CHECKING:
     from faceprint.engine.engine import Comparison, ImageFaces, QualityReport
@@ -89,10 +96,14 @@ class ScoredHit:
 
 @dataclass(frozen=True, slots=True)
 class SearchResult:
-    """The probe's largest face and, per requested db_id in order, its hits (best first) or its error."""
+    """The probe's largest face and, per requested db_id in order, its hits (best first) or its error.
+
+    Grouped by key (``persons`` not None): ``batches[i]`` holds each person's best hit and ``persons[i]`` the
+    persons themselves, best first (empty where the batch failed)."""
 
     face: Face
     batches: list[list[ScoredHit] | fpe.FaceprintError]
+    persons: list[list[PersonHit]] | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -132,6 +143,9 @@ class FaceService:
         self.ready = engine is not None
         #: The pack of new databases and of compare.
         self.default_pack: PackSpec = resolve_pack(self.packs, settings.recognizer)
+        #: Background jobs (clustering, duplicates) of every app.
+        self.jobs = JobRegistry(settings.max_jobs_per_app, settings.job_keep_seconds, settings.job_threads)
+        self._people = People(store, self.offload, self.jobs, lambda: self.engine, self.pack_of)
 
     @property
     def engine(self) -> FaceEngine:
@@ -140,7 +154,9 @@ class FaceService:
         return self._engine
 
     def close(self) -> None:
-        """Waits for the engine work in progress; the engine and store are their owner's to close."""
+        """Cancels the jobs, waits for the engine work in progress; the engine and store are their owner's to
+        close."""
+        self.jobs.close()
         self.offload.close()
 
     # -- limits and health -----------------------------------------------------------------------
@@ -295,15 +311,68 @@ class FaceService:
 
     # -- 1:N -------------------------------------------------------------------------------------
     async def search(
-        self, app_id: str, db_ids: Sequence[str], image: ImageInput, top_k: int, min_score: float
+        self, app_id: str, db_ids: Sequence[str], image: ImageInput, top_k: int, min_score: float,
+        group_by_key: bool = False,
     ) -> SearchResult:
         """Largest face of ``image`` against each database: hits with score >= min_score, best first,
         at most top_k. NoFace fails the whole request; an unknown db_id fails its own batch.
 
         Databases of different recognisers are searched together: the probe's descriptor is computed once
-        per pack needed, and each database scores by its own pack's calibration."""
+        per pack needed, and each database scores by its own pack's calibration.
+
+        ``group_by_key``: top_k counts persons, not features: the best 1000 hits of each database are grouped
+        by key (a feature without a key is a person of its own), each person with its best hit, the mean score
+        of its hits and their number."""
         with self.offload.admit(1, app_id) as ticket:
-            return await self.offload.run(ticket, self._search, app_id, db_ids, image, top_k, min_score)
+            found = await self.offload.run(
+                ticket, self._search, app_id, db_ids, image, MAX_TOP_K if group_by_key else top_k, min_score
+            )
+        if not group_by_key:
+            return found
+        persons: list[list[PersonHit]] = []
+        batches: list[list[ScoredHit] | fpe.FaceprintError] = []
+        for b in found.batches:
+            if isinstance(b, fpe.FaceprintError):
+                persons.append([])
+                batches.append(b)
+                continue
+            groups = group_hits(b, lambda h: h.feature.key, lambda h: h.score, top_k)
+            persons.append([PersonHit(g.key, g.hits[0].feature, g.best, g.mean, g.matched) for g in groups])
+            batches.append([g.hits[0] for g in groups])
+        return SearchResult(found.face, batches, persons)
+
+    # -- person level ----------------------------------------------------------------------------
+    async def start_cluster(self, app_id: str, db_id: str, threshold: float | None, wait_s: float) -> Job:
+        """Clusters the database into people (a job); waits up to ``wait_s`` for it to end. The job's result
+        is a :class:`ClusterReport`."""
+        job = await self._people.start_cluster(app_id, db_id, threshold)
+        await self.jobs.wait(job, wait_s)
+        return job
+
+    async def start_duplicates(
+        self, app_id: str, db_id: str, threshold: float | None, same_photo_score: float | None, limit: int,
+        wait_s: float,
+    ) -> Job:
+        """Finds duplicate pairs (a job, result :class:`DuplicatesReport`); waits up to ``wait_s``."""
+        job = await self._people.start_duplicates(app_id, db_id, threshold, same_photo_score, limit)
+        await self.jobs.wait(job, wait_s)
+        return job
+
+    async def get_job(self, app_id: str, job_id: str, wait_s: float = 0.0) -> Job:
+        """The app's job (JobNotFound otherwise), after waiting up to ``wait_s`` for it to end."""
+        job = self.jobs.get(app_id, job_id)
+        await self.jobs.wait(job, wait_s)
+        return job
+
+    async def delete_job(self, app_id: str, job_id: str) -> None:
+        """Forgets the app's job, cancelling it if it runs."""
+        self.jobs.delete(app_id, job_id)
+
+    async def verify(
+        self, app_id: str, db_id: str, key: str, image: ImageInput, threshold: float | None
+    ) -> Verification:
+        """The largest face of ``image`` against every feature of ``key`` (see :class:`Verification`)."""
+        return await self._people.verify(app_id, db_id, key, image, threshold)
 
     def _search(
         self, app_id: str, db_ids: Sequence[str], image: ImageInput, top_k: int, min_score: float

@@ -34,6 +34,7 @@ __all__ = [
     "AppUsage",
     "Database",
     "Feature",
+    "FeatureMatrix",
     "FeatureStore",
     "Hit",
     "NewFeature",
@@ -100,6 +101,19 @@ class NewFeature:
     vector: npt.NDArray[np.float32]
     key: str = ""
     extra_info: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class FeatureMatrix:
+    """A database's features in bulk, oldest first: ``feature_ids[i]`` and ``keys[i]`` describe row ``i`` of
+    ``vectors`` (n, dim) unit float32 (``(0, 0)`` when there are none)."""
+
+    feature_ids: list[str]
+    keys: list[str]
+    vectors: npt.NDArray[np.float32]
+
+    def __len__(self) -> int:
+        return len(self.feature_ids)
 
 
 @dataclass(frozen=True, slots=True)
@@ -215,6 +229,11 @@ class FeatureStore(Protocol):
 
     def update_extra_info(self, app_id: str, db_id: str, feature_id: str, extra_info: str) -> Feature:
         """Raises DatabaseNotFound, FeatureNotFound."""
+        ...
+
+    def export_features(self, app_id: str, db_id: str, key: str | None = None) -> FeatureMatrix:
+        """Every feature of the database (only those with ``key`` when it is given), oldest first, with its
+        descriptor: what clustering and verification against a key read. Raises DatabaseNotFound."""
         ...
 
     # -- search --------------------------------------------------------------------------------

@@ -39,7 +39,7 @@ from faceprint.errors import (
     QuotaExceeded,
     TooManyKeys,
 )
-from faceprint.storage._pg_codec import encode_feature_rows
+from faceprint.storage._pg_codec import decode_id_vectors, encode_feature_rows
 from faceprint.storage._pg_schema import migrate
 from faceprint.storage._pg_sync import IndexSync
 from faceprint.storage._rows import APP_COLS, DB_COLS, KEY_COLS, row_to_app, row_to_database, row_to_feature, row_to_key
@@ -49,6 +49,7 @@ from faceprint.storage.base import (
     AppUsage,
     Database,
     Feature,
+    FeatureMatrix,
     Hit,
     NewFeature,
     SearchResult,
@@ -375,6 +376,26 @@ class PostgresStore:
         if r is None:
             raise FeatureNotFound()
         return row_to_feature(r)
+
+    def export_features(self, app_id: str, db_id: str, key: str | None = None) -> FeatureMatrix:
+        # One snapshot: the keys and the descriptors come from the same rows.
+        where = "db_id = %s" + ("" if key is None else " AND key = %s")
+        params: tuple[str, ...] = (db_id,) if key is None else (db_id, key)
+        with self._pool.connection() as conn, conn.transaction():
+            conn.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")
+            if self._one(conn, "SELECT 1 FROM fp_databases WHERE db_id = %s AND app_id = %s", (db_id, app_id)) is None:
+                raise DatabaseNotFound()
+            meta = self._all(conn, f"SELECT id, key FROM fp_features WHERE {where} ORDER BY id", params)
+            with conn.cursor(binary=True) as cur:
+                cur.execute(
+                    f"SELECT int8send(id) || vector_send(descriptor) FROM fp_features WHERE {where} ORDER BY id",
+                    params,
+                )
+                blob = b"".join(bytes(r[0]) for r in cur.fetchall())
+        ids, vectors = decode_id_vectors(blob)
+        if [int(r[0]) for r in meta] != ids.tolist():
+            raise InternalError("The features changed while they were read.")
+        return FeatureMatrix([str(r[0]) for r in meta], [str(r[1]) for r in meta], vectors)
 
     # -- search --------------------------------------------------------------------------------
     def search(

@@ -49,6 +49,7 @@ from faceprint.storage._sqlite_schema import FEATURE_COLS, blob_to_vectors, vect
 from faceprint.storage.base import (
     Database,
     Feature,
+    FeatureMatrix,
     Hit,
     NewFeature,
     SearchResult,
@@ -281,6 +282,17 @@ class SqliteStore(SqliteTenantStore):
             row = db.execute(f"SELECT {FEATURE_COLS} FROM features WHERE feature_id = ?", (feature_id,)).fetchone()
             self._commit()
         return row_to_feature(row)
+
+    def export_features(self, app_id: str, db_id: str, key: str | None = None) -> FeatureMatrix:
+        sql = "SELECT feature_id, key, vector FROM features WHERE db_id = ?"
+        params: tuple[str, ...] = (db_id,)
+        if key is not None:
+            sql, params = sql + " AND key = ?", (db_id, key)
+        with self._read() as conn:
+            self._get_database(conn, app_id, db_id)
+            rows = conn.execute(sql + " ORDER BY row_id", params).fetchall()
+        vectors = blob_to_vectors([r[2] for r in rows]) if rows else np.empty((0, 0), np.float32)
+        return FeatureMatrix([r[0] for r in rows], [r[1] for r in rows], vectors)
 
     # -- search --------------------------------------------------------------------------------
     def search(
