@@ -1,5 +1,5 @@
 """Per-face time of the descriptors, landmarks and chips: dlib (dlib-bin) vs Faceprint, side by side, one process;
-then SFace as shipped vs the rewritten graph Faceprint runs (the default recogniser).
+then SFace as shipped vs the rewritten graph Faceprint runs, and its int8 form (``sface-2021dec-int8``).
 
     .venv/bin/python bench/descriptor.py [--quick] [--faces DIR] [--model-dir DIR]
 
@@ -159,18 +159,25 @@ def _sface(model_dir: Path, images: list[np.ndarray], reps_1: int, reps_8: int) 
     batch8 = chips[np.arange(8) % len(chips)]
     print()
     print(f"SFace descriptor, ms per face (median), {len(faces)} faces; chips from the detector's O-net points")
-    print(f"{'threads':>7} | {'shipped b1':>10} {'shipped b8':>10} | {'fast b1':>7} {'fast b8':>7} | max |diff|")
+    print(f"{'threads':>7} | {'shipped b1':>10} {'shipped b8':>10} | {'fast b1':>7} {'fast b8':>7} | max |diff| "
+          f"| {'int8 b1':>7} {'int8 b8':>7} | cos to fast: mean, min")
+    int8 = load_packs(model_dir)["sface-2021dec-int8"]
     for threads in (1, 2):
         pinned = _pin(threads)
         old = ArcFaceRecognizer(spec, shipped, threads)  # batch fixed at 1: b8 is 8 runs
         new = ArcFaceRecognizer(spec, model_dir / spec.file, threads, batch_size=8)
+        q8 = ArcFaceRecognizer(int8, model_dir / int8.file, threads, batch_size=8)
         s1 = _median_ms(lambda o=old: o.embed(batch8[:1]), reps_1)
         s8 = _median_ms(lambda o=old: o.embed(batch8), reps_8, per=8)
         f1 = _median_ms(lambda n=new: n.embed(batch8[:1]), reps_1)
         f8 = _median_ms(lambda n=new: n.embed(batch8), reps_8, per=8)
+        q1 = _median_ms(lambda n=q8: n.embed(batch8[:1]), reps_1)
+        q8b = _median_ms(lambda n=q8: n.embed(batch8), reps_8, per=8)
         diff = float(np.abs(old.embed(batch8) - new.embed(batch8)).max())
+        cos = (new.embed(chips) * q8.embed(chips)).sum(axis=1)
         note = "" if pinned else "  (not pinned)"
-        print(f"{threads:>7} | {s1:10.2f} {s8:10.2f} | {f1:7.2f} {f8:7.2f} | {diff:.1e}{note}")
+        print(f"{threads:>7} | {s1:10.2f} {s8:10.2f} | {f1:7.2f} {f8:7.2f} | {diff:10.1e} | {q1:7.2f} {q8b:7.2f} | "
+              f"{cos.mean():.4f}, {cos.min():.4f}{note}")
     _pin(1)
     ch = statistics.median(_median_ms(lambda f=f: rec.chip(f[0], f[1]), 20) for f in faces)
     _pin(None)

@@ -1,7 +1,7 @@
 """LFW View 2 (folds 1-8) per recogniser pack, and the packs' score calibration.
 
     python bench/lfw.py [--lfw ../shared/lfw] [--packs dlib-resnet-v1,sface-2021dec] [--workers 2]
-                        [--json OUT] [--write-calibration]
+                        [--json OUT] [--write-calibration [PACKS]]
 
 Every image in ``pairs.csv`` goes through the real engine (detection, landmarks, the pack's alignment and
 descriptor; the largest face), in ``--workers`` processes of one thread each. Then, per pack:
@@ -197,8 +197,9 @@ def main() -> int:
     ap.add_argument("--packs", default="dlib-resnet-v1,sface-2021dec")
     ap.add_argument("--workers", type=int, default=2)
     ap.add_argument("--json", type=Path, default=None)
-    ap.add_argument("--write-calibration", action="store_true",
-                    help="record each pack's fit in manifest.json as its next calibration")
+    ap.add_argument("--write-calibration", nargs="?", const="*", default=None, metavar="PACKS",
+                    help="record the fit of each pack (or of the comma-separated PACKS only) in manifest.json as "
+                    "its next calibration")
     args = ap.parse_args()
     if not (args.lfw / "pairs.csv").is_file():
         print(f"no pairs.csv in {args.lfw}", file=sys.stderr)
@@ -206,8 +207,9 @@ def main() -> int:
     packs = [p for p in args.packs.split(",") if p]
     res = run(args.lfw, packs, args.workers)
     print_table(res, packs)
-    if args.write_calibration:
-        for p in packs:
+    if args.write_calibration is not None:
+        chosen = packs if args.write_calibration == "*" else args.write_calibration.split(",")
+        for p in chosen:
             write_calibration(p, res[p]["_score_map"])
     for p in packs:
         res[p].pop("_score_map")

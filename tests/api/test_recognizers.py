@@ -64,7 +64,7 @@ def _add(api: Signed, db_id: str, photos: dict[str, str], keys: list[str]) -> No
 def test_info_lists_every_pack_with_its_thresholds(rapi: Signed) -> None:
     info = rapi.get("/info").json()
     packs = {p["name"]: p for p in info["recognizers"]}
-    assert set(packs) == {"dlib-resnet-v1", "sface-2021dec", "sface+dlib", "my-arcface"}
+    assert set(packs) == {"dlib-resnet-v1", "sface-2021dec", "sface-2021dec-int8", "sface+dlib", "my-arcface"}
     assert info["feature_version"] == 2 and info["model_version"] == packs["sface-2021dec"]["model_version"]
     assert packs["sface-2021dec"]["default"] and not packs["dlib-resnet-v1"]["default"]
     assert not packs["my-arcface"]["shipped"] and packs["my-arcface"]["calibration"] == 1
@@ -85,22 +85,22 @@ def test_feature_version_picks_the_pack_of_a_new_database(rapi: Signed) -> None:
     assert len(rapi.get("/databases").json()["databases"]) == 3  # nothing made by the refused ones
 
 
-def test_databases_of_three_packs_searched_together(rapi: Signed, photos: dict[str, str]) -> None:
+def test_databases_of_four_packs_searched_together(rapi: Signed, photos: dict[str, str]) -> None:
     dbs = [_create(rapi)["db_id"], _create(rapi, feature_version=1)["db_id"],
-           _create(rapi, feature_version=100)["db_id"]]
+           _create(rapi, feature_version=100)["db_id"], _create(rapi, feature_version=4)["db_id"]]
     for db in dbs:
         _add(rapi, db, photos, ["jolie1", "damon1", "obama1"])
     r = rapi.post("/databases/search", {"image": {"data": photos["jolie2"]}, "db_ids": [*dbs, "nope"], "top_k": 3})
     assert r.status_code == 200, r.text
     body = r.json()
-    assert [x["code"] for x in body["results"]] == [0, 0, 0, 5]
-    for batch in body["batches"][:3]:
+    assert [x["code"] for x in body["results"]] == [0, 0, 0, 0, 5]
+    for batch in body["batches"][:4]:
         hits = batch["features"]
         assert hits[0]["feature"]["key"] == "jolie1" and hits[0]["score"] >= 0.955
         assert all(h["score"] < 0.94 for h in hits[1:])  # strangers below the FAR 1e-2 score
     # min_score is applied per database through its own map
     r = rapi.post("/databases/search", {"image": {"data": photos["damon2"]}, "db_ids": dbs, "min_score": 0.955})
-    assert [[h["feature"]["key"] for h in b["features"]] for b in r.json()["batches"]] == [["damon1"]] * 3
+    assert [[h["feature"]["key"] for h in b["features"]] for b in r.json()["batches"]] == [["damon1"]] * 4
 
 
 def test_a_database_made_before_packs_keeps_its_scores(

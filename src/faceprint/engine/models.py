@@ -134,7 +134,11 @@ def _install(tmp: Path, final: Path, expected: str | None) -> None:
 
 #: The functions ``(source, destination)`` that build derived files; imported only when used (they need the
 #: ``onnx`` package).
-_BUILDERS = ("faceprint.engine.dlib_onnx.convert_resnet", "faceprint.engine.recognizers.sface_graph.optimise")
+_BUILDERS = (
+    "faceprint.engine.dlib_onnx.convert_resnet",
+    "faceprint.engine.recognizers.sface_graph.optimise",
+    "faceprint.engine.recognizers.sface_int8.quantise",
+)
 
 
 def _build_derived(entry: ModelEntry, model_dir: Path) -> None:
