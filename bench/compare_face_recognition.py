@@ -71,7 +71,7 @@ def main() -> int:
     src = "fr_obama.jpg" if "fr_obama.jpg" in names else labels[0]["file"]
     img = Image.open(args.faces / src).convert("RGB").resize((640, 480))
     arr = np.asarray(img)
-    packs = ["sface-2021dec", "sface-2021dec-int8", "sface+dlib", "dlib-resnet-v1"]
+    packs = ["sface-2021dec-int8", "sface-2021dec", "sface+dlib-int8", "sface+dlib", "dlib-resnet-v1"]
     for p in packs:
         engine.detect(arr, embed=True, attributes=False, packs=[p])
     one_fp: dict[str, list[float]] = {p: [] for p in packs}

@@ -109,22 +109,29 @@ def main() -> int:
     print(f"dlib {dlib.__version__}, onnxruntime {__import__('onnxruntime').__version__}; {len(faces)} faces")
     print()
 
+    int8_path = model_dir / "dlib_face_recognition_resnet_model_v1_int8.onnx"
     rows = []
     for threads in (1, 2):
         pinned = _pin(threads)
         emb = Embedder(onnx_path, threads=threads, batch_size=8)
+        q8 = Embedder(int8_path, threads=threads, batch_size=8)
         d1 = _median_ms(lambda: dnet.compute_face_descriptor(batch8_list[0]), reps_1)
         d8 = _median_ms(lambda: dnet.compute_face_descriptor(batch8_list), reps_8, per=8)
         o1 = _median_ms(lambda e=emb: e.embed(batch8[:1]), reps_1)
         o8 = _median_ms(lambda e=emb: e.embed(batch8), reps_8, per=8)
-        rows.append((threads, pinned, d1, d8, o1, o8))
+        i1 = _median_ms(lambda e=q8: e.embed(batch8[:1]), reps_1)
+        i8 = _median_ms(lambda e=q8: e.embed(batch8), reps_8, per=8)
+        a, b = emb.embed(chips), q8.embed(chips)
+        cos = (a * b).sum(axis=1) / np.linalg.norm(a, axis=1) / np.linalg.norm(b, axis=1)
+        rows.append((threads, pinned, d1, d8, o1, o8, i1, i8, cos))
 
-    print("descriptor, ms per face (median)")
+    print("descriptor, ms per face (median); int8: dlib-resnet-v1-int8, cosine to the float ONNX descriptor")
     head = f"{'threads':>7} | {'dlib b1':>8} {'dlib b8':>8} | {'ORT b1':>7} {'ORT b8':>7}"
-    print(f"{head} | {'speed-up b1':>11} {'b8':>6}")
-    for threads, pinned, d1, d8, o1, o8 in rows:
+    print(f"{head} | {'speed-up b1':>11} {'b8':>6} | {'int8 b1':>7} {'int8 b8':>7} | cos mean, min")
+    for threads, pinned, d1, d8, o1, o8, i1, i8, cos in rows:
         note = "" if pinned else "  (not pinned)"
-        print(f"{threads:>7} | {d1:8.1f} {d8:8.1f} | {o1:7.2f} {o8:7.2f} | {d1 / o1:10.1f}x {d8 / o8:5.1f}x{note}")
+        print(f"{threads:>7} | {d1:8.1f} {d8:8.1f} | {o1:7.2f} {o8:7.2f} | {d1 / o1:10.1f}x {d8 / o8:5.1f}x | "
+              f"{i1:7.2f} {i8:7.2f} | {cos.mean():.4f}, {cos.min():.4f}{note}")
 
     def per_face(fn: Callable[[tuple[object, ...]], object]) -> float:
         return statistics.median(_median_ms(lambda f=f: fn(f), max(3, reps_small // len(faces))) for f in faces)

@@ -1,6 +1,7 @@
 """SFace recogniser on CPU onnxruntime: the shipped graph vs :func:`faceprint.engine.recognizers.sface_graph.optimise`.
 
     .venv/bin/python bench/sface_speed.py [--model PATH] [--lfw DIR] [--reps N] [--int8]
+    .venv/bin/python bench/sface_speed.py --write-ranges sface|dlib [--faces DIR]
 
 One process: rewrites the shipped graph into a temporary folder, then times both on the same inputs, in
 milliseconds per face (median of ``--reps`` runs after a warm-up) at batch 1 and batch 8, with 1 and 2
@@ -16,6 +17,12 @@ calibration, QOperator with percentile calibration (``sface_graph.quantise``), a
 calibrated on 200 crops of images that no pair of folds 5-8 uses; and dynamic, timed only), times each, and checks
 LFW verification on the pairs of folds 5-8 only: best-threshold accuracy over all those pairs, for fp32
 and int8, and the mean cosine between the fp32 and int8 descriptors of the same crop.
+
+``--write-ranges NAME`` refits the activation ranges an int8 pack is quantised from
+(``src/faceprint/engine/recognizers/NAME_int8_ranges.json``, see ``faceprint.engine.recognizers.int8``): every
+face the engine finds in ``--faces`` (../shared/faces; no LFW image), aligned as the float pack aligns them,
+through onnxruntime's calibrator (the recipe's method) on the float graph. The manifest's sha256 of the int8
+file must then be re-pinned.
 """
 
 from __future__ import annotations
@@ -59,8 +66,9 @@ def _pin(n: int) -> None:
 class _Calibration:
     """onnxruntime's calibration reader protocol over an array of chips, one chip per run."""
 
-    def __init__(self, chips: npt.NDArray[np.float32]) -> None:
+    def __init__(self, chips: npt.NDArray[np.float32], input_name: str = INPUT_NAME) -> None:
         self._chips = chips
+        self._input = input_name
         self._next = 0
 
     def get_next(self) -> dict[str, npt.NDArray[np.float32]] | None:
@@ -68,7 +76,7 @@ class _Calibration:
             return None
         chip = self._chips[self._next : self._next + 1]
         self._next += 1
-        return {INPUT_NAME: chip}
+        return {self._input: chip}
 
     def rewind(self) -> None:
         self._next = 0
@@ -249,13 +257,73 @@ def int8_report(lfw: Path, fp32: Path, tmp: Path, reps: int) -> None:
         print(f"{name:16s} {100 * acc:14.2f} {cos.mean():17.5f} {cos.min():8.5f}", flush=True)
 
 
+def _input_name(model: Path) -> str:
+    return str(ort.InferenceSession(str(model), providers=["CPUExecutionProvider"]).get_inputs()[0].name)
+
+
+def write_ranges(name: str, faces: Path) -> int:
+    """Refit an int8 pack's committed activation ranges on the faces of ``faces`` (see the module doc)."""
+    from onnxruntime.quantization import CalibrationMethod, QuantFormat, QuantType, quantize_static
+    from onnxruntime.quantization.calibrate import load_tensors_data
+
+    from faceprint.engine import Engine
+    from faceprint.engine.recognizers.int8 import RECIPES
+    from faceprint.engine.recognizers.int8 import write_ranges as store
+    from faceprint.errors import FaceprintError
+
+    recipe = RECIPES[name]
+    engine = Engine.from_settings(Settings(inference_threads=1))
+    rec = engine.recognizer(recipe.pack)
+    chips: list[F32] = []
+    embed = rec.embed
+
+    def capture(batch: F32) -> F32:  # the chips exactly as the engine feeds them to the network
+        chips.append(np.array(batch, dtype=np.float32))
+        return embed(batch)
+
+    rec.embed = capture  # type: ignore[method-assign]
+    for p in sorted(faces.iterdir()):
+        if p.suffix.lower() not in {".jpg", ".jpeg", ".png", ".bmp", ".webp", ".tif", ".tiff", ".gif"}:
+            continue
+        try:
+            engine.detect(p.read_bytes(), embed=True, attributes=False, packs=[recipe.pack])
+        except FaceprintError:
+            continue
+    x = np.concatenate(chips)
+    if engine.packs[recipe.pack].layout == "NCHW":
+        x = x.transpose(0, 3, 1, 2)
+    x = np.ascontiguousarray(x)
+    src = Settings().model_dir / recipe.float_file
+    with tempfile.TemporaryDirectory() as td:
+        cache = Path(td) / "ranges.json"
+        quantize_static(str(src), str(Path(td) / "q.onnx"), _Calibration(x, _input_name(src)),
+                        calibration_cache_path=str(cache), quant_format=QuantFormat.QOperator, per_channel=True,
+                        activation_type=QuantType.QUInt8, weight_type=QuantType.QInt8,
+                        calibrate_method=CalibrationMethod[recipe.method])
+        data = load_tensors_data(cache).data
+
+    def value(v: object) -> float:
+        return float(np.asarray(v).reshape(()))
+
+    ranges = {k: (value(v.range_value[0]), value(v.range_value[1])) for k, v in data.items()}
+    out = REPO / "src" / "faceprint" / "engine" / "recognizers" / recipe.ranges_file
+    store(recipe, ranges, len(x), out)
+    print(f"{len(ranges)} ranges from {len(x)} chips of {faces} -> {out}; re-pin the int8 file's sha256")
+    return 0
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--model", type=Path, default=DEFAULT_MODEL, help="the shipped SFace graph")
     ap.add_argument("--lfw", type=Path, default=DEFAULT_LFW, help="folder with pairs.csv and images/")
     ap.add_argument("--reps", type=int, default=100, help="timed runs per figure (batch 8: a quarter)")
     ap.add_argument("--int8", action="store_true", help="also quantise and check LFW accuracy (minutes)")
+    ap.add_argument("--write-ranges", choices=["sface", "dlib"], default=None,
+                    help="refit the activation ranges of that network's int8 pack")
+    ap.add_argument("--faces", type=Path, default=REPO.parent / "shared" / "faces")
     args = ap.parse_args()
+    if args.write_ranges:
+        return write_ranges(args.write_ranges, args.faces)
 
     images = sorted((args.lfw / "images").glob("*.jpg"))
     sample = crops(images[:: max(1, len(images) // 64)][:64])

@@ -42,7 +42,7 @@ def test_database_lifecycle(api: Signed) -> None:
     created = datetime.strptime(db.pop("created_at"), "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=UTC)  # and this one
     assert abs(created.timestamp() - time.time()) < 60
     assert db == {"db_id": db_id, "name": "foo", "description": "Sample feature database.",
-                  "object_type": "OBJECT_FACE", "feature_version": 2, "max_size": 1000, "size": 0}
+                  "object_type": "OBJECT_FACE", "feature_version": 4, "max_size": 1000, "size": 0}
     listed = api.get("/databases").json()
     assert listed["databases"] == [db_id] and HEX32.fullmatch(listed["trace_id"])
     got = api.get(f"/databases/{db_id}").json()

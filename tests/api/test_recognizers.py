@@ -64,9 +64,10 @@ def _add(api: Signed, db_id: str, photos: dict[str, str], keys: list[str]) -> No
 def test_info_lists_every_pack_with_its_thresholds(rapi: Signed) -> None:
     info = rapi.get("/info").json()
     packs = {p["name"]: p for p in info["recognizers"]}
-    assert set(packs) == {"dlib-resnet-v1", "sface-2021dec", "sface-2021dec-int8", "sface+dlib", "my-arcface"}
-    assert info["feature_version"] == 2 and info["model_version"] == packs["sface-2021dec"]["model_version"]
-    assert packs["sface-2021dec"]["default"] and not packs["dlib-resnet-v1"]["default"]
+    assert set(packs) == {"dlib-resnet-v1", "dlib-resnet-v1-int8", "sface-2021dec", "sface-2021dec-int8",
+                          "sface+dlib", "sface+dlib-int8", "my-arcface"}
+    assert info["feature_version"] == 4 and info["model_version"] == packs["sface-2021dec-int8"]["model_version"]
+    assert packs["sface-2021dec-int8"]["default"] and not packs["sface-2021dec"]["default"]
     assert not packs["my-arcface"]["shipped"] and packs["my-arcface"]["calibration"] == 1
     for p in packs.values():
         assert [(t["far"], t["score"]) for t in p["thresholds"]] == [(1e-2, 0.94), (1e-3, 0.955), (1e-4, 0.97),
@@ -74,7 +75,7 @@ def test_info_lists_every_pack_with_its_thresholds(rapi: Signed) -> None:
 
 
 def test_feature_version_picks_the_pack_of_a_new_database(rapi: Signed) -> None:
-    assert _create(rapi)["feature_version"] == 2  # SFace by default
+    assert _create(rapi)["feature_version"] == 4  # SFace in int8 by default
     assert _create(rapi, feature_version=1)["feature_version"] == 1
     made = _create(rapi, feature_version=100)
     got = rapi.get(f"/databases/{made['db_id']}").json()
@@ -87,7 +88,7 @@ def test_feature_version_picks_the_pack_of_a_new_database(rapi: Signed) -> None:
 
 def test_databases_of_four_packs_searched_together(rapi: Signed, photos: dict[str, str]) -> None:
     dbs = [_create(rapi)["db_id"], _create(rapi, feature_version=1)["db_id"],
-           _create(rapi, feature_version=100)["db_id"], _create(rapi, feature_version=4)["db_id"]]
+           _create(rapi, feature_version=100)["db_id"], _create(rapi, feature_version=2)["db_id"]]
     for db in dbs:
         _add(rapi, db, photos, ["jolie1", "damon1", "obama1"])
     r = rapi.post("/databases/search", {"image": {"data": photos["jolie2"]}, "db_ids": [*dbs, "nope"], "top_k": 3})

@@ -35,7 +35,7 @@ def test_the_shipped_packs_and_the_default() -> None:
     assert set(SHIPPED) <= set(packs)
     assert [packs[p].feature_version for p in SHIPPED] == [1, 2, 3]
     assert [packs[p].dim for p in SHIPPED] == [128, 128, 256] and all(packs[p].shipped for p in SHIPPED)
-    assert resolve_pack(packs).name == "sface-2021dec"
+    assert resolve_pack(packs).name == "sface-2021dec-int8"
     assert resolve_pack(packs, "1").name == "dlib-resnet-v1"
     with pytest.raises(BadFeatureVersion):
         resolve_pack(packs, "77")

@@ -261,8 +261,8 @@ class QualityResponse(BaseModel):
 class DatabaseResponse(BaseModel):
     model_config = _ex({"trace_id": TRACE, "db_id": "91309912-cbcf-4985-be08-552363ed6000",
                         "name": "Sample-db", "description": "Sample feature database.",
-                        "object_type": "OBJECT_FACE", "feature_version": 2, "max_size": 1000, "size": 0,
-                        "model_version": "sface-2021dec:c1", "created_at": "2026-12-05T02:30:48Z"})
+                        "object_type": "OBJECT_FACE", "feature_version": 4, "max_size": 1000, "size": 0,
+                        "model_version": "sface-2021dec-int8:c1", "created_at": "2026-12-05T02:30:48Z"})
     trace_id: str
     db_id: str
     name: str
@@ -273,7 +273,8 @@ class DatabaseResponse(BaseModel):
     size: int = Field(description="Features stored now.")
     model_version: str = Field(description="Faceprint extension: the recogniser pack and score calibration the "
                                "database's features and scores come from, fixed for its life (e.g. "
-                               "`sface-2021dec:c1`; a bare pack name for a database made before calibrated scores).")
+                               "`sface-2021dec-int8:c1`; a bare pack name for a database made before calibrated "
+                               "scores).")
     created_at: str = Field(description="Faceprint extension: when the database was created, RFC 3339 UTC.")
 
     @classmethod
@@ -436,7 +437,7 @@ class InfoResponse(BaseModel):
     """Get System Info."""
 
     model_config = _ex({"trace_id": TRACE, "version": "1.5.0", "server": "faceprint", "server_version": "0.1.0",
-                        "model_version": "sface-2021dec:c1", "feature_version": 2, "recognizers": [],
+                        "model_version": "sface-2021dec-int8:c1", "feature_version": 4, "recognizers": [],
                         "app_id":
                         "abc1a8a7-038f-4f9a-b98a-5b602978b135", "quota": 100000, "quota_used": 1000,
                         "databases": 1})

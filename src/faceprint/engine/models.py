@@ -137,7 +137,8 @@ def _install(tmp: Path, final: Path, expected: str | None) -> None:
 _BUILDERS = (
     "faceprint.engine.dlib_onnx.convert_resnet",
     "faceprint.engine.recognizers.sface_graph.optimise",
-    "faceprint.engine.recognizers.sface_int8.quantise",
+    "faceprint.engine.recognizers.int8.quantise_sface",
+    "faceprint.engine.recognizers.int8.quantise_dlib",
 )
 
 

@@ -31,11 +31,8 @@ batch 1 on the development machine, where the shipped graph takes about 37 ms; s
 
 The conversion is deterministic: the same input gives a byte-identical file (its sha256 is pinned).
 
-int8 was measured and not kept (``bench/sface_speed.py --int8``, where the quantiser lives): static
-quantisation with percentile calibration ran in about half the time and held accuracy on a rough LFW check,
-but it needs calibration faces at build time and its output is not byte-reproducible across machines, so it
-could not be pinned by sha256 like every other model file; min-max calibration lost 0.4 points and dynamic
-quantisation was 10x slower.
+The int8 form of this graph (the default pack, ``sface-2021dec-int8``) is built from it by :mod:`.int8`, from
+committed activation ranges, so that it too is byte-reproducible and pinned.
 """
 
 from __future__ import annotations
