@@ -21,14 +21,16 @@ and int8, and the mean cosine between the fp32 and int8 descriptors of the same 
 ``--write-ranges NAME`` refits the activation ranges an int8 pack is quantised from
 (``src/faceprint/engine/recognizers/NAME_int8_ranges.json``, see ``faceprint.engine.recognizers.int8``): every
 face the engine finds in ``--faces`` (../shared/faces; no LFW image), aligned as the float pack aligns them,
-through onnxruntime's calibrator (the recipe's method) on the float graph. The manifest's sha256 of the int8
-file must then be re-pinned.
+through onnxruntime's calibrator (the recipe's method) on the float graph (SFace's Percentile calibration holds
+every activation of every chip: it peaks at about 22 GB, so run it on an otherwise idle 24 GiB machine). The manifest's sha256 of the int8 file must then be
+re-pinned.
 """
 
 from __future__ import annotations
 
 import argparse
 import csv
+import gc
 import os
 import statistics
 import sys
@@ -293,6 +295,9 @@ def write_ranges(name: str, faces: Path) -> int:
     if engine.packs[recipe.pack].layout == "NCHW":
         x = x.transpose(0, 3, 1, 2)
     x = np.ascontiguousarray(x)
+    chips.clear()
+    del engine, rec  # the Percentile calibrator holds every activation of every chip (~22 GB for SFace)
+    gc.collect()
     src = Settings().model_dir / recipe.float_file
     with tempfile.TemporaryDirectory() as td:
         cache = Path(td) / "ranges.json"
