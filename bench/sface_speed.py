@@ -22,8 +22,8 @@ and int8, and the mean cosine between the fp32 and int8 descriptors of the same 
 (``src/faceprint/engine/recognizers/NAME_int8_ranges.json``, see ``faceprint.engine.recognizers.int8``): every
 face the engine finds in ``--faces`` (../shared/faces; no LFW image), aligned as the float pack aligns them,
 through onnxruntime's calibrator (the recipe's method) on the float graph (SFace's Percentile calibration holds
-every activation of every chip: it peaks at about 22 GB, so run it on an otherwise idle 24 GiB machine). The manifest's sha256 of the int8 file must then be
-re-pinned.
+every activation of every chip: it peaks at about 22 GB, so run it on an otherwise idle 24 GiB machine). The
+manifest's sha256 of the int8 file must then be re-pinned.
 """
 
 from __future__ import annotations
