@@ -105,6 +105,9 @@ class Sample:
 def label(model: str, s: Sample) -> int | None:
     """1/0 ground truth of ``model`` for a sample, None when unknown."""
     t = s.truth
+    if s.synthetic == "lfw":  # an LFW thumbnail of the fit part: its label was set on loading (lfw_samples)
+        v = t.get(model)
+        return None if v is None else int(v)
     if model == "helmet":  # no real photo shows a helmet: every real photo (caps and hats too) is a negative
         return int(s.synthetic == "helmet")
     if s.synthetic == "helmet":  # helmet copies are left out of the other models (their fits stay as they were)
