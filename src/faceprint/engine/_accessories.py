@@ -92,7 +92,35 @@ def accessory_features(fr: FaceRegions) -> dict[str, float]:
         "brow_foreign": st["eyebrow"].foreign,
     }
     f.update(_helmet_features(fr, st["above"], st["temple"], mid, chroma))
+    f.update(_brim_features(fr, norm))
+    f["above_foreign"] = st["above"].foreign
+    f["forehead_std"] = median(fr.local_std[m["forehead"]]) / norm if m["forehead"].sum() else 0.0
+    f["forehead_sat"] = math.hypot(st["forehead"].cb - 128.0, st["forehead"].cr - 128.0) / 32.0
     return f
+
+
+def _brim_features(fr: FaceRegions, norm: float) -> dict[str, float]:
+    """A cap's brim or band: one straight, level edge across the face between the brows and the crown.
+
+    ``brim_edge``: the strongest row-mean vertical luma gradient over the central columns (/ skin luma);
+    ``brim_straight``: at that row, |mean gradient| / mean |gradient| (1 for one clean level edge, low
+    for hair's scattered strands)."""
+    p = fr.pts
+    top, fore = p[10], p[151]
+    up = top - fore
+    x0, x1 = float(p[234, 0]), float(p[454, 0])
+    w = x1 - x0
+    c0, c1 = int(max(0, x0 + 0.2 * w)), int(min(fr.y.shape[1], x1 - 0.2 * w))
+    r0, r1 = int(max(0, top[1] + up[1] * 1.5)), int(min(fr.y.shape[0], p[9, 1]))
+    if c1 - c0 < 4 or r1 - r0 < 4:
+        return {"brim_edge": 0.0, "brim_straight": 0.0}
+    gy = np.gradient(fr.y[r0:r1, c0:c1], axis=0)
+    ok = fr.valid[r0:r1, c0:c1]
+    cnt = np.maximum(ok.sum(axis=1), 1)
+    signed = np.abs((gy * ok).sum(axis=1)) / cnt
+    mag = (np.abs(gy) * ok).sum(axis=1) / cnt
+    i = int(np.argmax(signed))
+    return {"brim_edge": float(signed[i]) / norm, "brim_straight": float(signed[i] / (mag[i] + 1e-6))}
 
 
 def _helmet_features(fr: FaceRegions, above: PartStats, temple: PartStats, mid: tuple[float, float, float],
