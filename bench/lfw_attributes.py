@@ -10,10 +10,16 @@ of its face mesh, as the engine computes them) and cached; the rates then need n
 
 The people are split identity-disjoint (a salted hash of the name in the file name) into a ``fit`` part, the
 only part the accessory refit may use (bench/eval_attributes.py --fit --lfw), and a ``held-out`` part, the
-part every figure here is quoted on. Precision is eye-checked: ``bench/annotations/lfw_attributes.csv``
-holds our judgements by eye (file, attribute, true/false) of seeded random samples of 50 positives per
-attribute (``--sheets`` draws them and writes numbered contact sheets); a sample is drawn from the held-out
-positives of the coefficients then shipped, so the file grows with each refit.
+part every figure here is quoted on. Precision and recall are eye-checked:
+``bench/annotations/lfw_attributes.csv`` holds our judgements by eye (file, attribute, true/false, sample):
+
+- precision: of a seeded random 50 of the held-out positives of the coefficients measured (``sample``: a
+  function of the set of positives only), the share eye-labelled true. ``--sheets`` writes the unlabelled
+  thumbnails of each such sample as a numbered contact sheet (PNG) to label; ``eye_checked`` says how many
+  of the sample carry a label (a figure over fewer than ``eye_sample`` is partial);
+- recall: of the 100 seeded random held-out thumbnails eye-labelled for each attribute (sample
+  ``random-held-out``), the share of those wearing it that the coefficients flag (a handful per attribute:
+  rough).
 """
 
 from __future__ import annotations
@@ -106,6 +112,16 @@ def eye_labels(path: Path = EYE_LABELS) -> dict[tuple[str, str], bool]:
     return {(r["file"], r["attribute"]): r["true"] == "1" for r in csv.DictReader(rows)}
 
 
+def random_labels(attribute: str, sample: str = "random-held-out", path: Path = EYE_LABELS) -> dict[str, bool]:
+    """file -> true/false of ``attribute`` on the eye-labelled seeded random thumbnails of ``sample``."""
+    if not path.is_file():
+        return {}
+    with path.open() as fh:
+        rows = [line for line in fh if not line.startswith("#")]
+    return {r["file"]: r["true"] == "1" for r in csv.DictReader(rows)
+            if r["attribute"] == attribute and r["sample"] == sample}
+
+
 def positives(rows: list[dict[str, Any]], attribute: str, which: str = "held-out",
               models: Mapping[str, LogisticModel] = MODELS) -> list[str]:
     return [r["file"] for r in rows if r["found"] and part(r["file"]) == which
@@ -128,12 +144,17 @@ def figures(rows: list[dict[str, Any]], models: Mapping[str, LogisticModel] = MO
     out: dict[str, Any] = {"thumbnails": len(held), "faces": len(found),
                            "people": len({identity(r["file"]) for r in held})}
     dec = [decide(r["features"], models) for r in found]
+    by_file = {r["file"]: d for r, d in zip(found, dec, strict=True)}
     for a in ATTRIBUTES:
-        pos = [r["file"] for r, d in zip(found, dec, strict=True) if d[a]]
-        checked = [labels[(f, a)] for f in pos if (f, a) in labels]
+        pos = [f for f, d in by_file.items() if d[a]]
+        drawn = sample(pos, a)  # the precision sample: a seeded 50 of these positives
+        checked = [labels[(f, a)] for f in drawn if (f, a) in labels]
+        worn = [f for f, yes in random_labels(a).items() if yes and f in by_file]
         out[a] = {"positives": len(pos), "positive_rate": len(pos) / len(found) if found else 0.0,
-                  "eye_checked": len(checked),
-                  "eye_precision": float(np.mean(checked)) if checked else float("nan")}
+                  "eye_sample": len(drawn), "eye_checked": len(checked),
+                  "eye_precision": float(np.mean(checked)) if checked else float("nan"),
+                  "random_eye_positives": len(worn),
+                  "random_eye_recall": float(np.mean([by_file[f][a] for f in worn])) if worn else float("nan")}
     return out
 
 
@@ -153,16 +174,16 @@ def contact_sheet(lfw_dir: Path, files: list[str], out: Path, cols: int = 10, ce
 
 
 def write_sheets(lfw_dir: Path, rows: list[dict[str, Any]], out_dir: Path, which: str = "held-out") -> None:
-    """For each attribute: a seeded sample of its positives not yet eye-labelled, a sheet and a file list."""
+    """For each attribute: the thumbnails of its precision sample (a seeded 50 of its positives) not yet
+    eye-labelled, as a numbered sheet and a file list."""
     labels = eye_labels()
     for a in ATTRIBUTES:
-        todo = [f for f in positives(rows, a, which) if (f, a) not in labels]
-        files = sample(todo, a)
+        files = [f for f in sample(positives(rows, a, which), a) if (f, a) not in labels]
         if not files:
             continue
         contact_sheet(lfw_dir, files, out_dir / f"{which}_{a}.png")
         (out_dir / f"{which}_{a}.txt").write_text("\n".join(files) + "\n")
-        print(f"  {a}: {len(files)} of {len(todo)} unlabelled positives -> {out_dir / f'{which}_{a}.png'}")
+        print(f"  {a}: {len(files)} unlabelled thumbnails of the sample -> {out_dir / f'{which}_{a}.png'}")
 
 
 def run(lfw_dir: Path, cache: Path | None = DEFAULT_CACHE) -> dict[str, Any]:
@@ -172,11 +193,12 @@ def run(lfw_dir: Path, cache: Path | None = DEFAULT_CACHE) -> dict[str, Any]:
 
 def print_table(res: Mapping[str, Any]) -> None:
     print(f"held-out: {res['thumbnails']} thumbnails, {res['faces']} faces, {res['people']} people")
-    print(f"{'attribute':12s} {'positives':>9s} {'rate':>7s} {'eye-checked':>11s} {'precision':>9s}")
+    print(f"{'attribute':12s} {'positives':>9s} {'rate':>7s} {'eye-checked':>11s} {'precision':>9s} "
+          f"{'recall (random, eye)':>20s}")
     for a in ATTRIBUTES:
         r = res[a]
-        print(f"{a:12s} {r['positives']:9d} {r['positive_rate']:7.4f} {r['eye_checked']:11d} "
-              f"{r['eye_precision']:9.3f}")
+        print(f"{a:12s} {r['positives']:9d} {r['positive_rate']:7.4f} {r['eye_checked']:5d} of {r['eye_sample']:<3d} "
+              f"{r['eye_precision']:9.3f} {r['random_eye_recall']:9.3f} of {r['random_eye_positives']:<3d}")
 
 
 def main() -> int:
