@@ -420,6 +420,9 @@ def main() -> None:
     ap.add_argument("--pose-only", action="store_true", help="skip the attribute table")
     ap.add_argument("--fit", action="store_true", help="refit the accessory models and rewrite them")
     ap.add_argument("--cache", type=Path, help="with --fit: reuse (or write) the measured features here")
+    ap.add_argument("--lfw-cache", type=Path,
+                    help="with --fit: the LFW features (bench/lfw_attributes.py --cache): the fit part's thumbnails "
+                         "join the data with their eye-labels (LFW_NEGATIVE, LFW_RATE)")
     ap.add_argument("--only", nargs="+", choices=list(FEATURES),
                     help="with --fit: rewrite only these models' coefficients (the others keep theirs)")
     args = ap.parse_args()
@@ -434,7 +437,10 @@ def main() -> None:
             samples = collect(args.faces, engine, engine.analyzer)
             if args.cache:
                 args.cache.write_text(json.dumps([s.__dict__ for s in samples]))
-        print(f"{len(samples)} samples ({sum(s.synthetic == '' for s in samples)} real)")
+        if args.lfw_cache:
+            samples += lfw_samples(args.lfw_cache)
+        print(f"{len(samples)} samples ({sum(s.synthetic == '' for s in samples)} real, "
+              f"{sum(s.synthetic == 'lfw' for s in samples)} LFW fit part)")
         cv = {m: cross_validate(m, samples) for m in FEATURES}
         _table(((m, str(r["cases"]), str(r["positives"]), f"{r['accuracy']:.3f}", f"{r['recall']:.3f}",
                  str(r["false_positives"]), f"{r['synthetic_accuracy']:.3f}",

@@ -93,10 +93,30 @@ def accessory_features(fr: FaceRegions) -> dict[str, float]:
     }
     f.update(_helmet_features(fr, st["above"], st["temple"], mid, chroma))
     f.update(_brim_features(fr, norm))
+    f.update(_scale_features(fr, st, gy, norm))
     f["above_foreign"] = st["above"].foreign
     f["forehead_std"] = median(fr.local_std[m["forehead"]]) / norm if m["forehead"].sum() else 0.0
     f["forehead_sat"] = math.hypot(st["forehead"].cb - 128.0, st["forehead"].cr - 128.0) / 32.0
     return f
+
+
+def _scale_features(fr: FaceRegions, st: Mapping[str, PartStats], gy: np.ndarray, norm: float
+                    ) -> dict[str, float]:
+    """What a small, blurred face changes: ``log_scale`` (log of image pixels per crop pixel: below 0 the
+    192-pixel crop was enlarged from a smaller face), and the glasses' edges against the face's own texture
+    (the cheeks' gradient), which blur lowers alike."""
+    m = fr.masks
+    a = fr.mesh.to_image[:, :2]
+    scale = math.sqrt(abs(float(a[0, 0] * a[1, 1] - a[0, 1] * a[1, 0])))
+    cheek = st["cheeks"].grad * (st["cheeks"].y + 8.0) / norm + 1e-3
+    cheek_gy = float(gy[m["cheeks"]].mean() / norm) + 1e-3 if m["cheeks"].sum() >= 4 else 1.0
+    bridge_gy = float(gy[m["bridge"]].mean() / norm) if m["bridge"].sum() >= 4 else 0.0
+    return {
+        "log_scale": math.log(max(scale, 1e-3)),
+        "bridge_rel": st["bridge"].grad * (st["bridge"].y + 8.0) / norm / cheek,
+        "ring_rel": st["eye_ring"].grad * (st["eye_ring"].y + 8.0) / norm / cheek,
+        "bridge_gy_rel": bridge_gy / cheek_gy,
+    }
 
 
 def _brim_features(fr: FaceRegions, norm: float) -> dict[str, float]:
@@ -114,7 +134,7 @@ def _brim_features(fr: FaceRegions, norm: float) -> dict[str, float]:
     r0, r1 = int(max(0, top[1] + up[1] * 1.5)), int(min(fr.y.shape[0], p[9, 1]))
     if c1 - c0 < 4 or r1 - r0 < 4:
         return {"brim_edge": 0.0, "brim_straight": 0.0}
-    gy = np.gradient(fr.y[r0:r1, c0:c1], axis=0)
+    gy = np.gradient(fr.y, axis=0)[r0:r1, c0:c1]
     ok = fr.valid[r0:r1, c0:c1]
     cnt = np.maximum(ok.sum(axis=1), 1)
     signed = np.abs((gy * ok).sum(axis=1)) / cnt
