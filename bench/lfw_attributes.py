@@ -39,13 +39,12 @@ from PIL import Image, ImageDraw
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO / "src"))
 
-from faceprint.engine._accessories import MODELS, LogisticModel, accessory_features  # noqa: E402
+from faceprint.engine._accessories import HELMET_OVER_CAP, MODELS, LogisticModel, accessory_features  # noqa: E402
 from faceprint.engine._regions import FaceRegions  # noqa: E402
 
 EYE_LABELS = REPO / "bench" / "annotations" / "lfw_attributes.csv"
 DEFAULT_CACHE = Path("/tmp/faceprint_lfw_features.json")
-#: The attributes as the engine reports them (attributes.py): sunglasses wins over clear glasses, a helmet
-#: over a cap.
+#: The attributes as the engine reports them (attributes.py; see :func:`decide`).
 ATTRIBUTES = ("mask", "sunglasses", "glasses", "mustache", "cap", "helmet")
 SALT = "faceprint-lfw-attributes-v1"
 SAMPLE_SEED = 15
@@ -95,11 +94,17 @@ def collect(lfw_dir: Path, cache: Path | None = DEFAULT_CACHE) -> list[dict[str,
     return rows
 
 
-def decide(features: Mapping[str, float], models: Mapping[str, LogisticModel] = MODELS) -> dict[str, bool]:
-    """Each attribute as the engine reports it (attributes.py: sunglasses over glasses, helmet over cap)."""
-    on = {k: m.probability(features) >= m.threshold for k, m in models.items()}
+def decide(features: Mapping[str, float], models: Mapping[str, LogisticModel] = MODELS,
+           headwear_rule: bool = True) -> dict[str, bool]:
+    """Each attribute as the engine reports it (attributes.py: sunglasses over clear glasses; of cap and
+    helmet, the helmet only when its probability reaches HELMET_OVER_CAP; ``headwear_rule=False``: the
+    rule before issue 15, the helmet always)."""
+    p = {k: m.probability(features) for k, m in models.items()}
+    on = {k: p[k] >= m.threshold for k, m in models.items()}
     on["glasses"] = on["glasses"] and not on["sunglasses"]
-    on["cap"] = on["cap"] and not on["helmet"]
+    if on["cap"] and on["helmet"]:
+        sure = p["helmet"] >= HELMET_OVER_CAP if headwear_rule else True
+        on["cap"], on["helmet"] = not sure, sure
     return on
 
 
