@@ -4,9 +4,12 @@ Each is a small logistic model over a handful of pixel statistics of face parts 
 darkness, colour distance from the face's own skin, texture, measured on the face mesh's upright crop.
 Coefficients were fitted by ``bench/eval_attributes.py --fit`` (identity-disjoint cross-validation figures
 in docs/attributes.md): mask and sunglasses on the evaluation photos plus synthetic masks and sunglasses
-drawn on unmasked faces; glasses, moustache and cap on the photos alone; helmet on synthetic helmets drawn on
-the photos, every real photo (none shows a helmet) a negative. The probabilities are the
-logistic outputs: ordered, roughly calibrated on those photos, not guaranteed probabilities.
+drawn on unmasked faces; moustache on the photos alone. Cap, helmet and glasses (issue 15) also on the LFW
+thumbnails of the fit half of LFW's people (bench/lfw_attributes.py), with our eye-labels: every LFW
+thumbnail is a cap and helmet negative unless eye-labelled as wearing one, and the cap and helmet thresholds
+flag at most 3 % of them; glasses use only the eye-labelled LFW thumbnails. Helmet positives are synthetic
+helmets drawn on the photos (plus 6 real ones in LFW). The probabilities are the logistic outputs: ordered,
+roughly calibrated on those photos, not guaranteed probabilities.
 """
 
 from __future__ import annotations
