@@ -141,14 +141,14 @@ def sample(files: list[str], attribute: str, n: int = SAMPLE_SIZE, seed: int = S
 
 
 def figures(rows: list[dict[str, Any]], models: Mapping[str, LogisticModel] = MODELS,
-            labels: Mapping[tuple[str, str], bool] | None = None) -> dict[str, Any]:
+            labels: Mapping[tuple[str, str], bool] | None = None, headwear_rule: bool = True) -> dict[str, Any]:
     """Per attribute on the held-out people: positive rate, and precision over the eye-labelled positives."""
     labels = eye_labels() if labels is None else labels
     held = [r for r in rows if part(r["file"]) == "held-out"]
     found = [r for r in held if r["found"]]
     out: dict[str, Any] = {"thumbnails": len(held), "faces": len(found),
                            "people": len({identity(r["file"]) for r in held})}
-    dec = [decide(r["features"], models) for r in found]
+    dec = [decide(r["features"], models, headwear_rule) for r in found]
     by_file = {r["file"]: d for r, d in zip(found, dec, strict=True)}
     for a in ATTRIBUTES:
         pos = [f for f, d in by_file.items() if d[a]]
@@ -191,6 +191,19 @@ def write_sheets(lfw_dir: Path, rows: list[dict[str, Any]], out_dir: Path, which
         print(f"  {a}: {len(files)} unlabelled thumbnails of the sample -> {out_dir / f'{which}_{a}.png'}")
 
 
+def models_at(rev: str) -> tuple[dict[str, LogisticModel], bool]:
+    """The accessory models of _accessories.py at git revision ``rev`` (e.g. the coefficients before issue
+    15: ``d196952``), and whether that revision had the cap-over-helmet rule (HELMET_OVER_CAP)."""
+    import subprocess
+
+    src = subprocess.run(["git", "show", f"{rev}:src/faceprint/engine/_accessories.py"], cwd=REPO, check=True,
+                         capture_output=True, text=True).stdout
+    scope: dict[str, Any] = {"LogisticModel": LogisticModel}
+    exec(src[src.index("FEATURES: dict"):src.index("class LogisticModel")], scope)
+    exec(src[src.index("MODELS: dict"):src.index("# --- end of fitted coefficients")], scope)
+    return scope["MODELS"], "HELMET_OVER_CAP =" in src
+
+
 def run(lfw_dir: Path, cache: Path | None = DEFAULT_CACHE) -> dict[str, Any]:
     """The figures bench/evaluate.py reports (``lfw_attributes``)."""
     return figures(collect(lfw_dir, cache))
@@ -212,11 +225,17 @@ def main() -> int:
     ap.add_argument("--cache", type=Path, default=DEFAULT_CACHE, help="features cache (written on first run)")
     ap.add_argument("--sheets", type=Path, help="write contact sheets of unlabelled positives here")
     ap.add_argument("--part", choices=("held-out", "fit"), default="held-out", help="with --sheets")
+    ap.add_argument("--models-at", metavar="REV",
+                    help="the coefficients of this git revision instead (d196952: before issue 15's refit)")
     args = ap.parse_args()
     if not (args.lfw / "images").is_dir():
         print(f"no images/ in {args.lfw}", file=sys.stderr)
         return 2
     rows = collect(args.lfw, args.cache)
+    if args.models_at:
+        models, rule = models_at(args.models_at)
+        print_table(figures(rows, models, headwear_rule=rule))
+        return 0
     print_table(figures(rows))
     if args.sheets:
         write_sheets(args.lfw, rows, args.sheets, args.part)
