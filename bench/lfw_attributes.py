@@ -2,14 +2,16 @@
 
     .venv/bin/python bench/lfw_attributes.py [--lfw DIR] [--cache /tmp/faceprint_lfw_features.json]
     .venv/bin/python bench/lfw_attributes.py --sheets /tmp/sheets    # + contact sheets to check by eye
+    .venv/bin/python bench/lfw_attributes.py --models-at d196952     # the coefficients before issue 15
 
 LFW (6064 150x150 news thumbnails of 3349 people) shows mostly bare-headed, unmasked people: a cap, mask,
 helmet or sunglasses reported there is mostly a false positive, and glasses and moustache/beard have a known
 rate to compare with. The engine's largest face of each thumbnail is measured once (the accessory features
-of its face mesh, as the engine computes them) and cached; the rates then need no engine.
+of its face mesh, as the engine computes them) and cached; the rates then need no engine (delete the cache
+after a change to the engine or the features; bench/evaluate.py measures afresh).
 
 The people are split identity-disjoint (a salted hash of the name in the file name) into a ``fit`` part, the
-only part the accessory refit may use (bench/eval_attributes.py --fit --lfw), and a ``held-out`` part, the
+only part the accessory refit may use (bench/eval_attributes.py --fit --lfw-cache), and a ``held-out`` part, the
 part every figure here is quoted on. Precision and recall are eye-checked:
 ``bench/annotations/lfw_attributes.csv`` holds our judgements by eye (file, attribute, true/false, sample):
 
