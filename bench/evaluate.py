@@ -19,6 +19,8 @@ recognition   per recogniser pack (--packs), on its calibrated scores: pairs.csv
               each one a different person) against everyone: FAR at 0.955 and the highest impostor score
 lfw           LFW View 2, folds 1-8, per pack (bench/lfw.py: 8-fold accuracy, TAR at FAR 1e-3, calibration
               checked on held-out identities), when ../shared/lfw is present
+lfw_attributes  per accessory attribute on the LFW thumbnails of the held-out people: positive rate and
+              eye-checked precision (bench/lfw_attributes.py), when ../shared/lfw is present
 timing_ms     whole pipeline per image (decode excluded: detect + landmarks + descriptors), p50; descriptor
               per face, p50
 
@@ -264,6 +266,11 @@ def main() -> int:
         lfw.print_table(res["lfw"], packs)
         for p in packs:
             res["lfw"][p].pop("_score_map")
+    if not args.no_attributes and not args.no_lfw and (args.lfw / "images").is_dir():
+        import lfw_attributes  # accessory attributes on the LFW thumbnails, held-out people (issue 15)
+
+        res["lfw_attributes"] = lfw_attributes.run(args.lfw, cache=None)
+        lfw_attributes.print_table(res["lfw_attributes"])
     if args.json:
         args.json.write_text(json.dumps(res, indent=2))
     return 0

@@ -16,7 +16,7 @@ from enum import StrEnum
 from pathlib import Path
 from typing import TypeVar
 
-from faceprint.engine._accessories import accessory_features, predict_accessories
+from faceprint.engine._accessories import HELMET_OVER_CAP, accessory_features, predict_accessories
 from faceprint.engine._agegender import AgeGender
 from faceprint.engine._expression import ExpressionModel
 from faceprint.engine._facemesh import FaceMesh, MeshResult
@@ -105,9 +105,12 @@ class FaceAnalyzer:
         # Fitted on synthetic helmets drawn on the photos (no real helmet photo): see docs/attributes.md.
         helmet, helmet_conf = _binary(acc.get("helmet"), HelmetStyle.HELMET, HelmetStyle.NONE)
         if helmet is HelmetStyle.HELMET and cap is CapStyle.CAP:
-            # A helmet's shell also reads as a cap to the cap model, which never saw a helmet; the helmet
-            # model was fitted with caps (real and drawn) among its negatives, so its "helmet" stands.
-            cap, cap_conf = CapStyle.NONE, helmet_conf
+            # One headwear: a helmet's shell reads as a cap to the cap model, and the helmet model fires on
+            # many real caps and hats (LFW); the helmet stands only when it is sure (HELMET_OVER_CAP).
+            if helmet_conf >= HELMET_OVER_CAP:
+                cap, cap_conf = CapStyle.NONE, helmet_conf
+            else:
+                helmet, helmet_conf = HelmetStyle.NONE, cap_conf
         conf = {"st_age": age_conf, "gender_code": gender_conf, "mustache_style": mustache_conf,
                 "respirator_color": mask_conf, "glass_style": glass_conf, "cap_style": cap_conf,
                 "st_helmet_style": helmet_conf, "st_expression": expr[st_expression]}
