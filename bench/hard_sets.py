@@ -43,6 +43,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from faceprint.engine import Engine  # noqa: E402
 from faceprint.engine._facemesh import MeshResult  # noqa: E402
+from faceprint.engine.detection import PARTNER, PARTNERS, FaceDetector  # noqa: E402
 from faceprint.engine.geometry import rotate_upright  # noqa: E402
 from faceprint.engine.similarity import DEFAULT_THRESHOLD, similarity  # noqa: E402
 from faceprint.engine.types import Box, Face, RGBImage  # noqa: E402
@@ -197,14 +198,14 @@ def turned_sources(faces_dir: Path, lfw_dir: Path | None, lfw_count: int) -> lis
     out = []
     for r in read_rows(faces_dir):
         if r["faces"] == "1" and r["identity"] not in ("", "unknown") and "rotated" not in r["notes"]:
-            out.append((r["file"], r["identity"], faces_dir / r["file"]))
+            out.append((r["file"], r["identity"].replace("_", " "), faces_dir / r["file"]))
     if lfw_dir is not None and (lfw_dir / "images").is_dir() and lfw_count > 0:
         by_id: dict[str, Path] = {}
         for p in sorted((lfw_dir / "images").iterdir()):
             by_id.setdefault(p.stem.rsplit("_", 1)[0], p)
         ids = sorted(by_id)
         pick = np.random.default_rng(SEED).choice(len(ids), min(lfw_count, len(ids)), replace=False)
-        out += [(f"lfw/{by_id[ids[i]].name}", ids[i], by_id[ids[i]]) for i in sorted(pick)]
+        out += [(f"lfw/{by_id[ids[i]].name}", ids[i].replace("_", " "), by_id[ids[i]]) for i in sorted(pick)]
     return out
 
 
@@ -297,6 +298,12 @@ def small_faces(engine: Engine, refs: list[Reference]) -> dict[str, Any]:
     return {"min_face": engine.detector.min_face, **per_side, "by_size": buckets}
 
 
+def with_partner(engine: Engine, partner: str) -> None:
+    """The engine's detector swapped for one with YuNet in ``partner``'s part (for comparisons)."""
+    if partner != engine.detector.partner:
+        engine.detector = FaceDetector(engine.model_dir, engine.detector.min_face, 1, partner)
+
+
 def evaluate_hard(faces_dir: Path, lfw_dir: Path | None, engine: Engine, lfw_count: int = 500) -> dict[str, Any]:
     """The three sections, keyed as bench/evaluate.py reports them."""
     refs = references(faces_dir, engine)
@@ -316,9 +323,11 @@ def main() -> int:
     ap.add_argument("--lfw-count", type=int, default=500)
     ap.add_argument("--only", default="masked_crowds,turned_copies,small_faces")
     ap.add_argument("--failures", action="store_true", help="list the turned copies that fail")
+    ap.add_argument("--partner", choices=PARTNERS, default=PARTNER, help="YuNet's part in detection")
     ap.add_argument("--json", type=Path, default=None)
     args = ap.parse_args()
     engine = Engine.from_settings(Settings(inference_threads=1))
+    with_partner(engine, args.partner)
     only = set(args.only.split(","))
     refs = references(args.faces, engine) if only & {"masked_crowds", "small_faces"} else []
     res: dict[str, Any] = {}

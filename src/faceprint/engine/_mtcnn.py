@@ -90,6 +90,22 @@ class ONet:
         return prob[:, 1].astype(np.float32), _regress(boxes, reg.astype(np.float32)), points.astype(np.float32)
 
 
+    def turn_logits(self, image: Image.Image, boxes: F32) -> F32:
+        """Face logits ``(N, 4)`` (log of face over non-face probability) of the square ``boxes``' crops
+        as they are and turned 90, 180 and 270 degrees clockwise: the O-net, trained on upright faces,
+        tells which way up a face stands."""
+        if not len(boxes):
+            return np.zeros((0, 4), np.float32)
+        upright = _crops(image, boxes, 48).transpose(0, 2, 1, 3)  # back to (y, x)
+        turned = [np.rot90(upright, k=-k, axes=(1, 2)) for k in range(4)]
+        batch = np.ascontiguousarray(np.concatenate(turned).transpose(0, 2, 1, 3))
+        _, _, prob = self._session.run(None, {self._input: batch})
+        tiny = np.float32(1e-30)
+        logits = np.log(np.maximum(prob[:, 1], tiny)) - np.log(np.maximum(prob[:, 0], tiny))
+        out: F32 = logits.reshape(4, -1).T.astype(np.float32)
+        return out
+
+
 class MTCNN:
     """The three MTCNN networks. ``thresholds`` are the P/R/O-net face probabilities (0..1) a candidate
     must reach; ``factor`` is the pyramid step (0..1)."""

@@ -18,14 +18,19 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
+from faceprint.engine._nms import nms
 from faceprint.errors import ModelMissing
 
-__all__ = ["MULTIPLE", "YuNet", "YuNetRaw"]
+__all__ = ["MAX_SIDE", "MULTIPLE", "YuNet", "YuNetRaw", "keypoints6"]
 
 F32 = npt.NDArray[np.float32]
 #: Canvas sides must be multiples of this (the coarsest stride).
 MULTIPLE = 32
 _STRIDES = (8, 16, 32)
+#: Longest side (pixels) a whole image is scaled down to before YuNet sees it.
+MAX_SIDE = 1024
+#: IoU above which YuNet's candidates are merged.
+NMS_IOU = 0.3
 
 
 class YuNetRaw:
@@ -47,7 +52,8 @@ def _free_input(path: Path) -> bytes:
     try:
         model = onnx.load(str(path))
     except Exception as e:  # a truncated or foreign file: onnx's DecodeError and friends
-        raise ModelMissing(f"Model file {path.name} is not a readable ONNX graph ({e}): run `faceprint models pull`.") from e
+        raise ModelMissing(
+            f"Model file {path.name} is not a readable ONNX graph ({e}): run `faceprint models pull`.") from e
     inputs = list(model.graph.input)
     names = {o.name for o in model.graph.output}
     if len(inputs) != 1 or not {"cls_8", "obj_8", "bbox_8", "kps_8"} <= names:
@@ -76,6 +82,31 @@ class YuNet:
         self._input = self._session.get_inputs()[0].name
         self._names = [f"{k}_{s}" for s in _STRIDES for k in ("cls", "obj", "bbox", "kps")]
         self._lock = threading.Lock()
+
+    def detect(self, image: npt.NDArray[np.uint8], min_score: float, max_side: int = MAX_SIDE,
+               nms_iou: float = NMS_IOU) -> YuNetRaw:
+        """Faces scoring at least ``min_score`` on a whole RGB image (uint8 ``(H, W, 3)``), scaled down to
+        ``max_side`` pixels on its long side when larger, padded to multiples of 32; merged by NMS, best
+        first; in ``image``'s pixels."""
+        from PIL import Image
+
+        h, w = image.shape[:2]
+        scale = min(1.0, max_side / max(h, w))
+        pixels = image
+        if scale < 1.0:
+            size = (max(1, round(w * scale)), max(1, round(h * scale)))
+            pixels = np.asarray(Image.fromarray(image).resize(size, Image.Resampling.BILINEAR, reducing_gap=2.0))
+        sh, sw = pixels.shape[:2]
+        canvas = np.zeros((-(-sh // MULTIPLE) * MULTIPLE, -(-sw // MULTIPLE) * MULTIPLE, 3), np.uint8)
+        canvas[:sh, :sw] = pixels
+        raw = self.run(canvas, min_score)
+        if not len(raw):
+            return raw
+        keep = nms(raw.scores, raw.boxes, nms_iou)
+        sx, sy = sw / w, sh / h
+        factor = np.array([sx, sy], np.float32)
+        boxes = (raw.boxes[keep].reshape(-1, 2, 2) / factor).reshape(-1, 4).astype(np.float32)
+        return YuNetRaw(raw.scores[keep], boxes, (raw.points[keep] / factor).astype(np.float32))
 
     def run(self, rgb: npt.NDArray[np.uint8], min_score: float) -> YuNetRaw:
         """Every candidate scoring at least ``min_score`` (0..1) on ``rgb`` (uint8 ``(H, W, 3)``, H and W
@@ -106,3 +137,16 @@ class YuNet:
         if not scores:
             return YuNetRaw(np.zeros(0, np.float32), np.zeros((0, 4), np.float32), np.zeros((0, 5, 2), np.float32))
         return YuNetRaw(np.concatenate(scores), np.concatenate(boxes), np.concatenate(points))
+
+
+def keypoints6(points: F32) -> F32:
+    """BlazeFace-style keypoints ``(N, 6, 2)`` from YuNet's 5 points ``(N, 5, 2)``: both eyes, the nose tip,
+    the mouth centre and, for the ear tragions (which YuNet does not place), each eye pushed outwards by
+    0.9 eye distances."""
+    eyes = points[:, 1] - points[:, 0]
+    out = np.empty((len(points), 6, 2), np.float32)
+    out[:, 0:3] = points[:, 0:3]
+    out[:, 3] = (points[:, 3] + points[:, 4]) / 2
+    out[:, 4] = points[:, 0] - 0.9 * eyes
+    out[:, 5] = points[:, 1] + 0.9 * eyes
+    return out

@@ -41,11 +41,12 @@ from faceprint.engine._blazeface import CANVAS_MULTIPLE, BlazeFaceFullRange, Raw
 from faceprint.engine._mtcnn import ONet
 from faceprint.engine._nms import weighted_nms
 from faceprint.engine._pool import InstancePool
+from faceprint.engine._yunet import YuNet, YuNetRaw, keypoints6
 from faceprint.engine.models import ModelStore
 from faceprint.engine.types import Box, Detection, RGBImage
 from faceprint.errors import InvalidArgument
 
-__all__ = ["FaceDetector"]
+__all__ = ["PARTNER", "PARTNERS", "FaceDetector", "upright_points"]
 
 log = logging.getLogger(__name__)
 
@@ -71,6 +72,31 @@ NMS_IOU = 0.3
 VERIFY_SCORE = 0.9
 #: Faces whose dlib-like box is smaller than this fraction of ``min_face`` are dropped.
 MIN_FACE_SLACK = 0.6
+#: A face is not upright when its crop turned by a quarter or a half turn scores this much more (O-net
+#: logit) than as it stands: BlazeFace, YuNet and the O-net all accept some upside-down and sideways
+#: faces (the O-net at 0.9+), and place their points on them as on an upright face, but the O-net scores
+#: the face turned the right way up higher still. Measured on the one-face photos of ../shared/faces
+#: and 150 LFW thumbnails, each turned 0/90/180/270: upright faces lose by at most 1.0 logit to a turn
+#: of their crop, faces the wrong way up by 9.9 (median) or more.
+TURN_MARGIN = 2.0
+#: How YuNet partners BlazeFace: ``none``; ``unsure``: YuNet runs on a photo where BlazeFace found no
+#: face or left candidates the O-net turned down; ``always``: on every photo. Its faces that no BlazeFace
+#: face covers are added when they stand upright (:func:`upright_points`) and score at least
+#: :data:`YUNET_ALONE`, or :data:`YUNET_SCORE` with an O-net score of :data:`YUNET_ONET`.
+#: (``largest_only`` detection asks YuNet only when BlazeFace found nothing.)
+PARTNERS = ("none", "unsure", "always")
+PARTNER = "always"
+YUNET_FILE = "face_detection_yunet_2023mar.onnx"
+#: YuNet score (0..1) a candidate needs at all.
+YUNET_SCORE = 0.6
+#: YuNet score from which a candidate is kept whatever the O-net says (masks fool the O-net).
+YUNET_ALONE = 0.8
+#: O-net score that keeps a YuNet candidate scoring YUNET_SCORE..YUNET_ALONE.
+YUNET_ONET = 0.5
+#: Largest eye-line angle (degrees, either way) of a face that counts as upright.
+UPRIGHT_ROLL = 35.0
+#: Least distance from the eye line down to the mouth, in eye distances, of a face that counts as upright.
+UPRIGHT_MOUTH = 0.5
 #: O-net's points put pixel centres at +0.5 (a mirror-symmetry check on LFW: bench/lfw_alignment.py --check);
 #: this brings them to the engine's convention (centres at integers).
 ONET_POINT_SHIFT = np.float32(-0.5)
@@ -85,6 +111,17 @@ _CAL = np.array(
         [0.01501, -0.07838, 0.40395, 0.38687, -0.12720, 0.46477, -0.06081],  # centre x
         [-0.31049, 0.57093, 0.04106, 0.17380, 0.72724, 0.78123, -0.08059],  # centre y
         [1.28098, 1.44247, 1.36980, -0.10028, -1.00129, 0.77082, -0.17715],  # side
+    ],
+    np.float64,
+)
+# YuNet's box and points to the same dlib-like box: the same features and targets, fitted on the 189 faces
+# of the labelled photos where YuNet (score >= 0.6) and the BlazeFace detector agree (IoU >= 0.5);
+# ``bench/yunet_partner.py --calibrate`` refits them (cross-validated error: centre 0.02, side 0.04 box sides).
+YUNET_CAL = np.array(
+    [
+        [-0.02553, 0.49960, 0.03007, 0.32839, -0.00571, 0.12104, -0.10319],  # centre x
+        [-0.06254, -0.16787, 0.43407, 0.22134, 0.38043, 0.41242, 0.24737],  # centre y
+        [0.30123, 0.32640, -0.76486, -0.40441, 0.90821, 1.56093, -0.57027],  # side
     ],
     np.float64,
 )
@@ -117,6 +154,29 @@ def dlib_boxes(boxes: F32, keypoints: F32, coef: npt.NDArray[np.float64] = _CAL)
     cy = (b[:, 1] + b[:, 3]) / 2.0 + side * t[:, 1]
     s = side * np.clip(t[:, 2], *_SIDE_RANGE)
     return np.stack([cx - (s - 1) / 2, cy - (s - 1) / 2, s, s], axis=1)
+
+
+def upright_points(points: F32) -> bool:
+    """Whether five points (eye on the image's left, other eye, nose, mouth corners; or BlazeFace's six:
+    eyes, nose, mouth centre, ...) stand upright: the eye line within :data:`UPRIGHT_ROLL` of level, left
+    to right, and the mouth below the eyes by :data:`UPRIGHT_MOUTH` eye distances."""
+    p = points.astype(np.float64)
+    eye = p[1] - p[0]
+    dist = float(np.hypot(*eye))
+    if dist <= 0 or abs(math.degrees(math.atan2(eye[1], eye[0]))) > UPRIGHT_ROLL:
+        return False
+    mouth = (p[3] + p[4]) / 2 if len(p) == 5 else p[3]
+    down = np.array([-eye[1], eye[0]]) / dist
+    return float((mouth - (p[0] + p[1]) / 2) @ down) >= UPRIGHT_MOUTH * dist
+
+
+def _covers(box: Box, xyxy: F32) -> bool:
+    """Whether ``box`` holds the centre of the ``x1, y1, x2, y2`` box or overlaps it by IoU 0.3."""
+    cx, cy = (float(xyxy[0] + xyxy[2]) / 2, float(xyxy[1] + xyxy[3]) / 2)
+    if box.left <= cx <= box.right and box.top <= cy <= box.bottom:
+        return True
+    other = Box(float(xyxy[0]), float(xyxy[1]), float(xyxy[2] - xyxy[0]), float(xyxy[3] - xyxy[1]))
+    return box.iou(other) > NMS_IOU
 
 
 def pyramid(width: int, height: int, min_face: float) -> list[float]:
@@ -155,15 +215,19 @@ class FaceDetector:
     Thread-safe (inferences are serialised per model).
     """
 
-    def __init__(self, model_dir: Path, min_face: int = 32, threads: int = 1) -> None:
+    def __init__(self, model_dir: Path, min_face: int = 32, threads: int = 1, partner: str = PARTNER) -> None:
         if min_face < 8:
             raise ValueError(f"min_face must be at least 8 pixels, not {min_face}")
+        if partner not in PARTNERS:
+            raise ValueError(f"partner must be one of {', '.join(PARTNERS)}, not {partner!r}")
         store = ModelStore(model_dir)
         self.min_face = int(min_face)
+        self.partner = partner
         path = store.path("face_detection_full_range.tflite")
         # one BlazeFace (with its interpreters) per concurrent caller: interpreters are not thread-safe
         self._blazefaces = InstancePool(lambda: BlazeFaceFullRange(path, threads, 16))
         self._onet = ONet(store.path("mtcnn_onet.onnx"), threads)
+        self.yunet = YuNet(store.path(YUNET_FILE), threads) if partner != "none" else None
 
     def _levels(self, image: RGBImage) -> list[tuple[float, float, npt.NDArray[np.uint8]]]:
         """``(sx, sy, pixels)`` of every pyramid level, finest first; each level is resized from the
@@ -208,6 +272,51 @@ class FaceDetector:
             parts += self._level_candidates(sx, sy, pixels)
         return self._merge(parts)
 
+    def blazeface_detect(self, image: RGBImage) -> list[Detection]:
+        """Every upright face BlazeFace finds and the O-net confirms, without the partner."""
+        parts: list[RawDetections] = []
+        for sx, sy, pixels in self._levels(image):
+            parts += self._level_candidates(sx, sy, pixels)
+        return self._verify(image, self._merge(parts))
+
+    def yunet_faces(self, image: RGBImage, found: list[Detection]) -> list[Detection]:
+        """YuNet's upright faces that none of ``found`` covers (see :data:`PARTNER`)."""
+        if self.yunet is None:
+            return []
+        raw = self.yunet.detect(image, YUNET_SCORE)
+        keep = [i for i in range(len(raw))
+                if upright_points(raw.points[i]) and not any(_covers(d.box, raw.boxes[i]) for d in found)]
+        if not keep:
+            return []
+        raw = YuNetRaw(raw.scores[keep], raw.boxes[keep], raw.points[keep])
+        pil = Image.fromarray(image)
+        boxes = dlib_boxes(raw.boxes, keypoints6(raw.points), YUNET_CAL)
+        square = np.stack([boxes[:, 0], boxes[:, 1], boxes[:, 0] + boxes[:, 2], boxes[:, 1] + boxes[:, 3]], 1)
+        onet, _, _ = self._onet(pil, square.astype(np.float32))
+        upright = self._stands_upright(pil, square.astype(np.float32))
+        out = []
+        for i in range(len(raw)):
+            if boxes[i, 2] < MIN_FACE_SLACK * self.min_face or not upright[i]:
+                continue
+            if raw.scores[i] < YUNET_ALONE and onet[i] < YUNET_ONET:
+                continue
+            left, top, w, h = (float(v) for v in boxes[i])
+            out.append(Detection(Box(left, top, w, h), float(raw.scores[i]), keypoints6(raw.points[i : i + 1])[0],
+                                 raw.points[i].copy()))
+        return out
+
+    def _stands_upright(self, pil: Image.Image, squares: F32) -> npt.NDArray[np.bool_]:
+        """Per square box (x1, y1, x2, y2): whether its face stands upright, i.e. no quarter turn of its crop
+        looks more like a face to the O-net by :data:`TURN_MARGIN` (see :data:`TURN_MARGIN`)."""
+        logits = self._onet.turn_logits(pil, squares)
+        out: npt.NDArray[np.bool_] = logits[:, 1:].max(axis=1, initial=-np.inf) <= logits[:, 0] + TURN_MARGIN
+        return out
+
+    def _partnered(self, image: RGBImage, found: list[Detection], unsure: bool) -> list[Detection]:
+        if self.partner == "none" or (self.partner == "unsure" and found and not unsure):
+            return found
+        return found + self.yunet_faces(image, found)
+
     def _verify(self, image: RGBImage | Image.Image, cand: RawDetections) -> list[Detection]:
         if not len(cand):
             return []
@@ -215,9 +324,11 @@ class FaceDetector:
         verified, _, points = self._onet(pil, cand.boxes)
         points = points + ONET_POINT_SHIFT
         boxes = dlib_boxes(cand.boxes, cand.keypoints)
+        ok = (verified >= VERIFY_SCORE) & (boxes[:, 2] >= MIN_FACE_SLACK * self.min_face)
+        ok[ok] = self._stands_upright(pil, cand.boxes[ok])
         found: list[Detection] = []
         for i in np.argsort(-cand.scores):
-            if verified[i] < VERIFY_SCORE or boxes[i, 2] < MIN_FACE_SLACK * self.min_face:
+            if not ok[i]:
                 continue
             left, top, w, h = (float(v) for v in boxes[i])
             found.append(Detection(Box(left, top, w, h), float(cand.scores[i]), cand.keypoints[i].copy(), points[i]))
@@ -245,7 +356,8 @@ class FaceDetector:
             for sx, sy, pixels in self._levels(image):
                 parts += self._level_candidates(sx, sy, pixels)
             merged = self._merge(parts)
-            return self._verify(image, merged), merged
+            every = self._verify(image, merged)
+            return self._partnered(image, every, len(every) < len(merged)), merged
         # coarse to fine, each level scaled from the photo only when it is reached (most photos stop at
         # the first or second level, and the finest level costs the most to scale)
         height, width = image.shape[:2]
@@ -272,6 +384,8 @@ class FaceDetector:
                 # the largest face (image pixels) the next finer level is trusted with
                 if max(d.box.width for d in found) >= LAST_LEVEL_FACE / finer:
                     break
+        if not found:
+            found = self._partnered(image, found, True)
         return found, merged
 
 
