@@ -72,13 +72,23 @@ NMS_IOU = 0.3
 VERIFY_SCORE = 0.9
 #: Faces whose dlib-like box is smaller than this fraction of ``min_face`` are dropped.
 MIN_FACE_SLACK = 0.6
-#: A face is not upright when its crop turned by a quarter or a half turn scores this much more (O-net
-#: logit) than as it stands: BlazeFace, YuNet and the O-net all accept some upside-down and sideways
-#: faces (the O-net at 0.9+), and place their points on them as on an upright face, but the O-net scores
-#: the face turned the right way up higher still. Measured on the one-face photos of ../shared/faces
-#: and 150 LFW thumbnails, each turned 0/90/180/270: upright faces lose by at most 1.0 logit to a turn
-#: of their crop, faces the wrong way up by 9.9 (median) or more.
-TURN_MARGIN = 2.0
+#: A face stands upright when the O-net scores its crop as it stands higher (logit, log of face over
+#: non-face probability) than turned by a quarter, a half or three quarters, by more than this margin.
+#: BlazeFace, YuNet and the O-net all accept some upside-down and sideways faces (the O-net at 0.9+) and
+#: place their points on them as on an upright face, but the O-net scores such a face turned the right way
+#: up higher still. Chosen on the one-face photos of ../shared/faces and 150 LFW thumbnails (identities
+#: outside bench/hard_sets.py's pick), each turned 0/90/180/270, and the masked group photos
+#: (bench/yunet_partner.py --margins): BlazeFace's faces pass at margin > 0: 272 of 274 upright faces, 2 of
+#: 58 turned ones and 138 of 140 masked ones.
+TURN_MARGIN = 0.0
+#: The margin a YuNet face needs, and the YuNet score, on a photo where BlazeFace found no upright face (so
+#: the photo's own turn is unknown: YuNet fires on most faces turned a quarter or a half, 403 on the copies
+#: above, scoring up to 0.89): with both, 0 of those 403 pass and 57 of the 86 masked faces YuNet alone
+#: finds. Where BlazeFace found an upright face, YuNet's faces need :data:`YUNET_MARGIN` (81 of 86 masked,
+#: 27 of 403 turned).
+YUNET_STRICT_MARGIN = 1.0
+YUNET_STRICT_SCORE = 0.8
+YUNET_MARGIN = -1.0
 #: How YuNet partners BlazeFace: ``none``; ``unsure``: YuNet runs on a photo where BlazeFace found no
 #: face or left candidates the O-net turned down; ``always``: on every photo. Its faces that no BlazeFace
 #: face covers are added when they stand upright (:func:`upright_points`) and score at least
@@ -293,10 +303,12 @@ class FaceDetector:
         boxes = dlib_boxes(raw.boxes, keypoints6(raw.points), YUNET_CAL)
         square = np.stack([boxes[:, 0], boxes[:, 1], boxes[:, 0] + boxes[:, 2], boxes[:, 1] + boxes[:, 3]], 1)
         onet, _, _ = self._onet(pil, square.astype(np.float32))
-        upright = self._stands_upright(pil, square.astype(np.float32))
+        strict = not found  # nothing vouches for the photo's turn
+        upright = self._stands_upright(pil, square.astype(np.float32), YUNET_STRICT_MARGIN if strict else YUNET_MARGIN)
+        least = max(YUNET_STRICT_SCORE, YUNET_SCORE) if strict else YUNET_SCORE
         out = []
         for i in range(len(raw)):
-            if boxes[i, 2] < MIN_FACE_SLACK * self.min_face or not upright[i]:
+            if boxes[i, 2] < MIN_FACE_SLACK * self.min_face or not upright[i] or raw.scores[i] < least:
                 continue
             if raw.scores[i] < YUNET_ALONE and onet[i] < YUNET_ONET:
                 continue
@@ -305,11 +317,11 @@ class FaceDetector:
                                  raw.points[i].copy()))
         return out
 
-    def _stands_upright(self, pil: Image.Image, squares: F32) -> npt.NDArray[np.bool_]:
-        """Per square box (x1, y1, x2, y2): whether its face stands upright, i.e. no quarter turn of its crop
-        looks more like a face to the O-net by :data:`TURN_MARGIN` (see :data:`TURN_MARGIN`)."""
+    def _stands_upright(self, pil: Image.Image, squares: F32, margin: float = TURN_MARGIN) -> npt.NDArray[np.bool_]:
+        """Per square box (x1, y1, x2, y2): whether its face stands upright: its crop as it stands scores
+        more than ``margin`` higher than any turn of it (O-net logits; see :data:`TURN_MARGIN`)."""
         logits = self._onet.turn_logits(pil, squares)
-        out: npt.NDArray[np.bool_] = logits[:, 1:].max(axis=1, initial=-np.inf) <= logits[:, 0] + TURN_MARGIN
+        out: npt.NDArray[np.bool_] = logits[:, 0] - logits[:, 1:].max(axis=1, initial=-np.inf) > margin
         return out
 
     def _partnered(self, image: RGBImage, found: list[Detection], unsure: bool) -> list[Detection]:
