@@ -21,14 +21,14 @@ import numpy.typing as npt
 from faceprint.engine._nms import nms
 from faceprint.errors import ModelMissing
 
-__all__ = ["MAX_SIDE", "MULTIPLE", "YuNet", "YuNetRaw", "keypoints6"]
+__all__ = ["CANVAS", "MULTIPLE", "YuNet", "YuNetRaw", "keypoints6"]
 
 F32 = npt.NDArray[np.float32]
 #: Canvas sides must be multiples of this (the coarsest stride).
 MULTIPLE = 32
 _STRIDES = (8, 16, 32)
-#: Longest side (pixels) a whole image is scaled down to before YuNet sees it.
-MAX_SIDE = 1024
+#: The canvas (width, height) a whole image is fitted into (landscape; turned for portrait images).
+CANVAS = (512, 384)
 #: IoU above which YuNet's candidates are merged.
 NMS_IOU = 0.3
 
@@ -83,28 +83,29 @@ class YuNet:
         self._names = [f"{k}_{s}" for s in _STRIDES for k in ("cls", "obj", "bbox", "kps")]
         self._lock = threading.Lock()
 
-    def detect(self, image: npt.NDArray[np.uint8], min_score: float, max_side: int = MAX_SIDE,
+    def detect(self, image: npt.NDArray[np.uint8], min_score: float, canvas: tuple[int, int] = CANVAS,
                nms_iou: float = NMS_IOU) -> YuNetRaw:
-        """Faces scoring at least ``min_score`` on a whole RGB image (uint8 ``(H, W, 3)``), scaled down to
-        ``max_side`` pixels on its long side when larger, padded to multiples of 32; merged by NMS, best
-        first; in ``image``'s pixels."""
+        """Faces scoring at least ``min_score`` on a whole RGB image (uint8 ``(H, W, 3)``), merged by NMS,
+        best first, in ``image``'s pixels. The image is scaled down to fit ``canvas`` (width, height, both
+        multiples of 32; turned for a portrait image) when larger, and padded to it: one canvas shape
+        whatever the photo (onnxruntime re-plans its memory for every new shape)."""
         from PIL import Image
 
         h, w = image.shape[:2]
-        scale = min(1.0, max_side / max(h, w))
+        cw, ch = canvas if w >= h else canvas[::-1]
+        scale = min(1.0, cw / w, ch / h)
         pixels = image
         if scale < 1.0:
-            size = (max(1, round(w * scale)), max(1, round(h * scale)))
+            size = (min(cw, max(1, round(w * scale))), min(ch, max(1, round(h * scale))))
             pixels = np.asarray(Image.fromarray(image).resize(size, Image.Resampling.BILINEAR, reducing_gap=2.0))
         sh, sw = pixels.shape[:2]
-        canvas = np.zeros((-(-sh // MULTIPLE) * MULTIPLE, -(-sw // MULTIPLE) * MULTIPLE, 3), np.uint8)
-        canvas[:sh, :sw] = pixels
-        raw = self.run(canvas, min_score)
+        board = np.zeros((ch, cw, 3), np.uint8)
+        board[:sh, :sw] = pixels
+        raw = self.run(board, min_score)
         if not len(raw):
             return raw
         keep = nms(raw.scores, raw.boxes, nms_iou)
-        sx, sy = sw / w, sh / h
-        factor = np.array([sx, sy], np.float32)
+        factor = np.array([sw / w, sh / h], np.float32)
         boxes = (raw.boxes[keep].reshape(-1, 2, 2) / factor).reshape(-1, 4).astype(np.float32)
         return YuNetRaw(raw.scores[keep], boxes, (raw.points[keep] / factor).astype(np.float32))
 

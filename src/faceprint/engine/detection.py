@@ -81,6 +81,9 @@ MIN_FACE_SLACK = 0.6
 #: (bench/yunet_partner.py --margins): BlazeFace's faces pass at margin > 0: 272 of 274 upright faces, 2 of
 #: 58 turned ones and 138 of 140 masked ones.
 TURN_MARGIN = 0.0
+#: BlazeFace's faces scoring at least this are upright without the check (the wrong-way-up faces above
+#: score 0.50-0.76 in BlazeFace; upright ones 0.89 at the median).
+TURN_CHECK_BELOW = 0.85
 #: The margin a YuNet face needs, and the YuNet score, on a photo where BlazeFace found no upright face (so
 #: the photo's own turn is unknown: YuNet fires on most faces turned a quarter or a half, 403 on the copies
 #: above, scoring up to 0.89): with both, 0 of those 403 pass and 57 of the 86 masked faces YuNet alone
@@ -89,18 +92,26 @@ TURN_MARGIN = 0.0
 YUNET_STRICT_MARGIN = 1.0
 YUNET_STRICT_SCORE = 0.8
 YUNET_MARGIN = -1.0
-#: How YuNet partners BlazeFace: ``none``; ``unsure``: YuNet runs on a photo where BlazeFace found no
-#: face or left candidates the O-net turned down; ``always``: on every photo. Its faces that no BlazeFace
-#: face covers are added when they stand upright (:func:`upright_points`) and score at least
+#: How YuNet partners BlazeFace: ``none``; ``unsure`` (the default): YuNet runs on a photo where BlazeFace
+#: found no face, left candidates the checks turned down, or found a face scoring under
+#: :data:`UNSURE_BELOW` (masked faces do); ``always``: on every photo (+30 % time on ordinary photos, for
+#: the same masked-crowd recall: bench/hard_sets.py --partner). Its faces that no BlazeFace face covers are
+#: added when they stand upright (:func:`upright_points`, :data:`YUNET_MARGIN`) and score at least
 #: :data:`YUNET_ALONE`, or :data:`YUNET_SCORE` with an O-net score of :data:`YUNET_ONET`.
 #: (``largest_only`` detection asks YuNet only when BlazeFace found nothing.)
 PARTNERS = ("none", "unsure", "always")
-PARTNER = "always"
+PARTNER = "unsure"
+#: BlazeFace score (0..1) under which a face found makes the photo "unsure" (masked faces score 0.69 at
+#: the median, 0.83 at the 95th percentile; upright unmasked ones 0.89 at the median).
+UNSURE_BELOW = 0.8
 YUNET_FILE = "face_detection_yunet_2023mar.onnx"
+#: The canvas YuNet sees a photo on (width, height; turned for a portrait photo), the photo scaled down to fit
+#: it: its cost grows with the area (one thread: ~4 ms at 512x384, ~7 ms at 640x480, ~21 ms at 1024x704).
+YUNET_CANVAS = (640, 480)
 #: YuNet score (0..1) a candidate needs at all.
-YUNET_SCORE = 0.6
+YUNET_SCORE = 0.5
 #: YuNet score from which a candidate is kept whatever the O-net says (masks fool the O-net).
-YUNET_ALONE = 0.8
+YUNET_ALONE = 0.7
 #: O-net score that keeps a YuNet candidate scoring YUNET_SCORE..YUNET_ALONE.
 YUNET_ONET = 0.5
 #: Largest eye-line angle (degrees, either way) of a face that counts as upright.
@@ -293,7 +304,7 @@ class FaceDetector:
         """YuNet's upright faces that none of ``found`` covers (see :data:`PARTNER`)."""
         if self.yunet is None:
             return []
-        raw = self.yunet.detect(image, YUNET_SCORE)
+        raw = self.yunet.detect(image, YUNET_SCORE, YUNET_CANVAS)
         keep = [i for i in range(len(raw))
                 if upright_points(raw.points[i]) and not any(_covers(d.box, raw.boxes[i]) for d in found)]
         if not keep:
@@ -324,8 +335,9 @@ class FaceDetector:
         out: npt.NDArray[np.bool_] = logits[:, 0] - logits[:, 1:].max(axis=1, initial=-np.inf) > margin
         return out
 
-    def _partnered(self, image: RGBImage, found: list[Detection], unsure: bool) -> list[Detection]:
-        if self.partner == "none" or (self.partner == "unsure" and found and not unsure):
+    def _partnered(self, image: RGBImage, found: list[Detection], rejected: bool) -> list[Detection]:
+        unsure = rejected or not found or min(d.score for d in found) < UNSURE_BELOW
+        if self.partner == "none" or (self.partner == "unsure" and not unsure):
             return found
         return found + self.yunet_faces(image, found)
 
@@ -337,7 +349,8 @@ class FaceDetector:
         points = points + ONET_POINT_SHIFT
         boxes = dlib_boxes(cand.boxes, cand.keypoints)
         ok = (verified >= VERIFY_SCORE) & (boxes[:, 2] >= MIN_FACE_SLACK * self.min_face)
-        ok[ok] = self._stands_upright(pil, cand.boxes[ok])
+        doubt = ok & (cand.scores < TURN_CHECK_BELOW)
+        ok[doubt] = self._stands_upright(pil, cand.boxes[doubt])
         found: list[Detection] = []
         for i in np.argsort(-cand.scores):
             if not ok[i]:
