@@ -39,7 +39,7 @@ from PIL import Image
 
 from faceprint.engine._blazeface import CANVAS_MULTIPLE, BlazeFaceFullRange, RawDetections
 from faceprint.engine._mtcnn import ONet
-from faceprint.engine._nms import weighted_nms
+from faceprint.engine._nms import iou_matrix, weighted_nms
 from faceprint.engine._pool import InstancePool
 from faceprint.engine._yunet import YuNet, YuNetRaw, keypoints6
 from faceprint.engine.models import ModelStore
@@ -81,14 +81,13 @@ MIN_FACE_SLACK = 0.6
 #: (bench/yunet_partner.py --margins): BlazeFace's faces pass at margin > 0: 272 of 274 upright faces, 2 of
 #: 58 turned ones and 138 of 140 masked ones.
 TURN_MARGIN = 0.0
-#: BlazeFace's faces scoring at least this are upright without the check (the wrong-way-up faces above
-#: score 0.50-0.76 in BlazeFace; upright ones 0.89 at the median).
-TURN_CHECK_BELOW = 0.85
 #: The margin a YuNet face needs, and the YuNet score, on a photo where BlazeFace found no upright face (so
 #: the photo's own turn is unknown: YuNet fires on most faces turned a quarter or a half, 403 on the copies
 #: above, scoring up to 0.89): with both, 0 of those 403 pass and 57 of the 86 masked faces YuNet alone
-#: finds. Where BlazeFace found an upright face, YuNet's faces need :data:`YUNET_MARGIN` (81 of 86 masked,
-#: 27 of 403 turned).
+#: finds. The margin is then asked of the crop of YuNet's own box as well, and a BlazeFace candidate the
+#: O-net prefers turned by that margin vetoes the YuNet face it overlaps (sideways LFW thumbnails of
+#: bench/hard_sets.py's turned copies, where YuNet's face passed at 0.80-0.83). Where BlazeFace found an
+#: upright face, YuNet's faces need :data:`YUNET_MARGIN` (81 of 86 masked, 27 of 403 turned).
 YUNET_STRICT_MARGIN = 1.0
 YUNET_STRICT_SCORE = 0.8
 YUNET_MARGIN = -1.0
@@ -300,8 +299,11 @@ class FaceDetector:
             parts += self._level_candidates(sx, sy, pixels)
         return self._verify(image, self._merge(parts))
 
-    def yunet_faces(self, image: RGBImage, found: list[Detection]) -> list[Detection]:
-        """YuNet's upright faces that none of ``found`` covers (see :data:`PARTNER`)."""
+    def yunet_faces(self, image: RGBImage, found: list[Detection],
+                    candidates: RawDetections | None = None) -> list[Detection]:
+        """YuNet's upright faces that none of ``found`` covers (see :data:`PARTNER`). ``candidates``:
+        BlazeFace's, when known: with no face found, one of them that the O-net prefers turned (by
+        :data:`YUNET_STRICT_MARGIN`) vetoes the YuNet faces it overlaps."""
         if self.yunet is None:
             return []
         raw = self.yunet.detect(image, YUNET_SCORE, YUNET_CANVAS)
@@ -316,6 +318,12 @@ class FaceDetector:
         onet, _, _ = self._onet(pil, square.astype(np.float32))
         strict = not found  # nothing vouches for the photo's turn
         upright = self._stands_upright(pil, square.astype(np.float32), YUNET_STRICT_MARGIN if strict else YUNET_MARGIN)
+        if strict:  # and YuNet's own box must agree (the dlib-like box of a sideways face can hide it)
+            upright &= self._stands_upright(pil, raw.boxes, YUNET_STRICT_MARGIN)
+            if candidates is not None and len(candidates):
+                turned = candidates.boxes[~self._stands_upright(pil, candidates.boxes, -YUNET_STRICT_MARGIN)]
+                if len(turned):
+                    upright &= ~(iou_matrix(raw.boxes, turned).max(axis=1) > NMS_IOU)
         least = max(YUNET_STRICT_SCORE, YUNET_SCORE) if strict else YUNET_SCORE
         out = []
         for i in range(len(raw)):
@@ -335,11 +343,12 @@ class FaceDetector:
         out: npt.NDArray[np.bool_] = logits[:, 0] - logits[:, 1:].max(axis=1, initial=-np.inf) > margin
         return out
 
-    def _partnered(self, image: RGBImage, found: list[Detection], rejected: bool) -> list[Detection]:
+    def _partnered(self, image: RGBImage, found: list[Detection], rejected: bool,
+                   candidates: RawDetections) -> list[Detection]:
         unsure = rejected or not found or min(d.score for d in found) < UNSURE_BELOW
         if self.partner == "none" or (self.partner == "unsure" and not unsure):
             return found
-        return found + self.yunet_faces(image, found)
+        return found + self.yunet_faces(image, found, candidates)
 
     def _verify(self, image: RGBImage | Image.Image, cand: RawDetections) -> list[Detection]:
         if not len(cand):
@@ -349,8 +358,7 @@ class FaceDetector:
         points = points + ONET_POINT_SHIFT
         boxes = dlib_boxes(cand.boxes, cand.keypoints)
         ok = (verified >= VERIFY_SCORE) & (boxes[:, 2] >= MIN_FACE_SLACK * self.min_face)
-        doubt = ok & (cand.scores < TURN_CHECK_BELOW)
-        ok[doubt] = self._stands_upright(pil, cand.boxes[doubt])
+        ok[ok] = self._stands_upright(pil, cand.boxes[ok])
         found: list[Detection] = []
         for i in np.argsort(-cand.scores):
             if not ok[i]:
@@ -382,7 +390,7 @@ class FaceDetector:
                 parts += self._level_candidates(sx, sy, pixels)
             merged = self._merge(parts)
             every = self._verify(image, merged)
-            return self._partnered(image, every, len(every) < len(merged)), merged
+            return self._partnered(image, every, len(every) < len(merged), merged), merged
         # coarse to fine, each level scaled from the photo only when it is reached (most photos stop at
         # the first or second level, and the finest level costs the most to scale)
         height, width = image.shape[:2]
@@ -410,7 +418,7 @@ class FaceDetector:
                 if max(d.box.width for d in found) >= LAST_LEVEL_FACE / finer:
                     break
         if not found:
-            found = self._partnered(image, found, True)
+            found = self._partnered(image, found, True, merged)
         return found, merged
 
 
