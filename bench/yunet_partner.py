@@ -2,6 +2,12 @@
 
     python bench/yunet_partner.py --calibrate     # refit YUNET_CAL (src/faceprint/engine/detection.py)
     python bench/yunet_partner.py --margins       # the data behind TURN_MARGIN and YUNET_*MARGIN
+    python bench/yunet_partner.py --alone         # YuNet alone on the ordinary photos and the hard sets
+
+--alone: YuNet as the only detector (score >= 0.6, NMS 0.3, on the photo itself padded to a multiple of 32,
+or on the 640x480 canvas the engine uses), counted by the rules of bench/evaluate.py (ordinary photos) and
+bench/hard_sets.py (masked crowds, small faces; the clean faces are the engine's), and its upright hits
+on the one-face photos turned 90/180/270 (the engine turns a photo only when no upright face is found).
 
 --margins: the O-net's logits of each candidate's crop as it stands and turned 90/180/270 (its margin: the
 first less the best of the others), for BlazeFace's candidates the O-net passes (>= 0.9) and YuNet's
@@ -152,17 +158,68 @@ def margins(faces: Path, lfw: Path) -> None:
                 print(f"{kind} margin > {m:4.1f}, score >= {least:.2f}: " + " | ".join(parts))
 
 
+class _Alone:
+    """YuNet alone, as an engine's ``detect`` for hard_sets' counting (faces with a box only)."""
+
+    def __init__(self, det: FaceDetector, canvas: tuple[int, int] | None) -> None:
+        self.det, self.canvas = det, canvas
+
+    def boxes(self, image: np.ndarray) -> list[Any]:
+        from faceprint.engine.types import Box, Face
+
+        assert self.det.yunet is not None
+        h, w = image.shape[:2]
+        canvas = self.canvas or (-(-max(w, h) // 32) * 32, -(-min(w, h) // 32) * 32)
+        raw = self.det.yunet.detect(image, 0.6, canvas)
+        return [Face(box=Box(float(b[0]), float(b[1]), float(b[2] - b[0]), float(b[3] - b[1])), score=float(s))
+                for s, b in zip(raw.scores, raw.boxes, strict=True)]
+
+
+def alone(faces: Path) -> None:
+    import hard_sets
+    from evaluate import detection_figures
+    from faceprint.engine import Engine
+    from faceprint.engine.geometry import rotate_upright
+    from faceprint.settings import Settings
+
+    engine = Engine.from_settings(Settings(inference_threads=1))
+    refs = hard_sets.references(faces, engine)
+    rows = hard_sets.read_rows(faces)
+    for canvas in (None, (640, 480)):
+        yn = _Alone(engine.detector, canvas)
+        det_rows = [(r, len(yn.boxes(load(faces / r["file"])))) for r in rows]
+        ordinary = detection_figures(det_rows)
+        sideways = sum(1 for r in rows if r["faces"] == "1" and "rotated" not in r["notes"]
+                       for t in (90, 180, 270) if yn.boxes(rotate_upright(load(faces / r["file"]), t)))
+        rng = np.random.default_rng(hard_sets.SEED)
+        lab = hit = 0
+        for style in hard_sets.MASK_STYLES:
+            for ref in refs:
+                img = ref.image
+                for m in ref.meshes:
+                    img = hard_sets.draw_mask(img, m, style, rng)
+                lab += ref.expected
+                hit += hard_sets._found(ref.boxes, yn.boxes(img), ref.expected)
+        print(f"YuNet alone, canvas {canvas or 'the photo'}: recall {ordinary['recall']:.3f}, group "
+              f"{ordinary['group_recall']:.3f}, false positives {ordinary['false_positives']}, no-face photos "
+              f"with detections {ordinary['noface_images_with_detections']}, upright hits on turned one-face "
+              f"copies {sideways}, masked crowds {hit}/{lab} = {hit / lab:.3f}")
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--faces", type=Path, default=REPO.parent / "shared" / "faces")
     ap.add_argument("--lfw", type=Path, default=REPO.parent / "shared" / "lfw")
     ap.add_argument("--calibrate", action="store_true")
     ap.add_argument("--margins", action="store_true")
+    ap.add_argument("--alone", action="store_true")
     args = ap.parse_args()
     if args.calibrate:
         calibrate(args.faces)
     if args.margins:
         margins(args.faces, args.lfw)
+    if args.alone:
+        alone(args.faces)
     return 0
 
 

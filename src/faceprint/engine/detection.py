@@ -81,6 +81,12 @@ MIN_FACE_SLACK = 0.6
 #: (bench/yunet_partner.py --margins): BlazeFace's faces pass at margin > 0: 272 of 274 upright faces, 2 of
 #: 58 turned ones and 138 of 140 masked ones.
 TURN_MARGIN = 0.0
+#: A BlazeFace face scoring at least SURE_SCORE needs only SURE_MARGIN: the O-net cannot always tell a
+#: bare, upright thumbnail from its half turn (``lfw_Daisy_Fuentes_0004.jpg``: 6.9 upright, 7.1 turned;
+#: BlazeFace 0.81), while BlazeFace scores the faces the wrong way up 0.50-0.76 (one at 0.87, its half
+#: turn 4.8 logits ahead).
+SURE_SCORE = 0.8
+SURE_MARGIN = -1.0
 #: The margin a YuNet face needs, and the YuNet score, on a photo where BlazeFace found no upright face (so
 #: the photo's own turn is unknown: YuNet fires on most faces turned a quarter or a half, 403 on the copies
 #: above, scoring up to 0.89): with both, 0 of those 403 pass and 57 of the 86 masked faces YuNet alone
@@ -358,7 +364,9 @@ class FaceDetector:
         points = points + ONET_POINT_SHIFT
         boxes = dlib_boxes(cand.boxes, cand.keypoints)
         ok = (verified >= VERIFY_SCORE) & (boxes[:, 2] >= MIN_FACE_SLACK * self.min_face)
-        ok[ok] = self._stands_upright(pil, cand.boxes[ok])
+        sure = cand.scores >= SURE_SCORE
+        for group, margin in ((ok & sure, SURE_MARGIN), (ok & ~sure, TURN_MARGIN)):
+            ok[group] = self._stands_upright(pil, cand.boxes[group], margin)
         found: list[Detection] = []
         for i in np.argsort(-cand.scores):
             if not ok[i]:
