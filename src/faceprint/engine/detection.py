@@ -15,6 +15,13 @@ Why this design (figures and the command that measures them: ``docs/detection.md
   O-net** (48x48, ~0.5 ms per face): BlazeFace alone fires at scores 0.5-0.7 on sideways and upside-down
   faces and on some textures; the O-net, trained on upright faces only, rejects most of them, which
   keeps the engine's "rotate and try again" step honest.
+* **Which way up** (issue 15): BlazeFace, YuNet and the O-net all accept some upside-down and sideways
+  faces and place their points on them as on upright ones; the O-net, shown the face's crop turned 90,
+  180 and 270 degrees too, scores the right way up highest, so a face it prefers turned is no upright face
+  (:data:`TURN_MARGIN`) and the engine's quarter-turn search runs.
+* **YuNet** (OpenCV model zoo, :mod:`faceprint.engine._yunet`) partners BlazeFace where it is unsure (no
+  face, a candidate turned down, a face under :data:`UNSURE_BELOW`: masked faces), on one 640x480 canvas,
+  adding the upright faces BlazeFace missed (:data:`PARTNER`).
 * The face **box follows dlib's frontal-detector convention** (what dlib's 5-point shape predictor was
   trained on): a linear map from BlazeFace's box and 6 keypoints, fitted on the labelled photos where
   both detectors agree (coefficients below).
