@@ -203,6 +203,12 @@ def upright_points(points: F32) -> bool:
     return float((mouth - (p[0] + p[1]) / 2) @ down) >= UPRIGHT_MOUTH * dist
 
 
+def _upright(logits: F32, margin: float | npt.NDArray[np.float64]) -> npt.NDArray[np.bool_]:
+    """Per row of O-net turn logits ``(N, 4)``: as it stands beats every turn by more than ``margin``."""
+    out: npt.NDArray[np.bool_] = logits[:, 0] - logits[:, 1:].max(axis=1, initial=-np.inf) > margin
+    return out
+
+
 def _covers(box: Box, xyxy: F32) -> bool:
     """Whether ``box`` holds the centre of the ``x1, y1, x2, y2`` box or overlaps it by IoU 0.3."""
     cx, cy = (float(xyxy[0] + xyxy[2]) / 2, float(xyxy[1] + xyxy[3]) / 2)
@@ -352,9 +358,7 @@ class FaceDetector:
     def _stands_upright(self, pil: Image.Image, squares: F32, margin: float = TURN_MARGIN) -> npt.NDArray[np.bool_]:
         """Per square box (x1, y1, x2, y2): whether its face stands upright: its crop as it stands scores
         more than ``margin`` higher than any turn of it (O-net logits; see :data:`TURN_MARGIN`)."""
-        logits = self._onet.turn_logits(pil, squares)
-        out: npt.NDArray[np.bool_] = logits[:, 0] - logits[:, 1:].max(axis=1, initial=-np.inf) > margin
-        return out
+        return _upright(self._onet.turn_logits(pil, squares), margin)
 
     def _partnered(self, image: RGBImage, found: list[Detection], rejected: bool,
                    candidates: RawDetections) -> list[Detection]:
@@ -367,13 +371,12 @@ class FaceDetector:
         if not len(cand):
             return []
         pil = image if isinstance(image, Image.Image) else Image.fromarray(image)
-        verified, _, points = self._onet(pil, cand.boxes)
+        verified, _, points, logits = self._onet.with_turns(pil, cand.boxes)
         points = points + ONET_POINT_SHIFT
         boxes = dlib_boxes(cand.boxes, cand.keypoints)
         ok = (verified >= VERIFY_SCORE) & (boxes[:, 2] >= MIN_FACE_SLACK * self.min_face)
-        sure = cand.scores >= SURE_SCORE
-        for group, margin in ((ok & sure, SURE_MARGIN), (ok & ~sure, TURN_MARGIN)):
-            ok[group] = self._stands_upright(pil, cand.boxes[group], margin)
+        margin = np.where(cand.scores >= SURE_SCORE, SURE_MARGIN, TURN_MARGIN)
+        ok &= _upright(logits, margin)
         found: list[Detection] = []
         for i in np.argsort(-cand.scores):
             if not ok[i]:
