@@ -103,6 +103,10 @@ SURE_MARGIN = -1.0
 #: upright face, YuNet's faces need :data:`YUNET_MARGIN` (81 of 86 masked, 27 of 403 turned).
 YUNET_STRICT_MARGIN = 1.0
 YUNET_STRICT_SCORE = 0.8
+#: Largest eye-line angle (degrees) of a YuNet face there: a more tilted face is left to the tilt search
+#: (faceprint.engine.tilt), which stands it upright for its landmarks (YuNet's box, fitted on upright faces,
+#: sits off a face tilted by 25 degrees).
+YUNET_STRICT_ROLL = 15.0
 YUNET_MARGIN = -1.0
 #: How YuNet partners BlazeFace: ``none``; ``unsure`` (the default): YuNet runs on a photo where BlazeFace
 #: found no face, left candidates the checks turned down, or found a face scoring under
@@ -189,14 +193,14 @@ def dlib_boxes(boxes: F32, keypoints: F32, coef: npt.NDArray[np.float64] = _CAL)
     return np.stack([cx - (s - 1) / 2, cy - (s - 1) / 2, s, s], axis=1)
 
 
-def upright_points(points: F32) -> bool:
+def upright_points(points: F32, max_roll: float = UPRIGHT_ROLL) -> bool:
     """Whether five points (eye on the image's left, other eye, nose, mouth corners; or BlazeFace's six:
     eyes, nose, mouth centre, ...) stand upright: the eye line within :data:`UPRIGHT_ROLL` of level, left
-    to right, and the mouth below the eyes by :data:`UPRIGHT_MOUTH` eye distances."""
+    to right (within ``max_roll``), and the mouth below the eyes by :data:`UPRIGHT_MOUTH` eye distances."""
     p = points.astype(np.float64)
     eye = p[1] - p[0]
     dist = float(np.hypot(*eye))
-    if dist <= 0 or abs(math.degrees(math.atan2(eye[1], eye[0]))) > UPRIGHT_ROLL:
+    if dist <= 0 or abs(math.degrees(math.atan2(eye[1], eye[0]))) > max_roll:
         return False
     mouth = (p[3] + p[4]) / 2 if len(p) == 5 else p[3]
     down = np.array([-eye[1], eye[0]]) / dist
@@ -326,8 +330,10 @@ class FaceDetector:
         if self.yunet is None:
             return []
         raw = self.yunet.detect(image, YUNET_SCORE, YUNET_CANVAS)
+        strict = not found  # nothing vouches for the photo's turn
+        roll = YUNET_STRICT_ROLL if strict else UPRIGHT_ROLL
         keep = [i for i in range(len(raw))
-                if upright_points(raw.points[i]) and not any(_covers(d.box, raw.boxes[i]) for d in found)]
+                if upright_points(raw.points[i], roll) and not any(_covers(d.box, raw.boxes[i]) for d in found)]
         if not keep:
             return []
         raw = YuNetRaw(raw.scores[keep], raw.boxes[keep], raw.points[keep])
@@ -335,7 +341,6 @@ class FaceDetector:
         boxes = dlib_boxes(raw.boxes, keypoints6(raw.points), YUNET_CAL)
         square = np.stack([boxes[:, 0], boxes[:, 1], boxes[:, 0] + boxes[:, 2], boxes[:, 1] + boxes[:, 3]], 1)
         onet, _, _ = self._onet(pil, square.astype(np.float32))
-        strict = not found  # nothing vouches for the photo's turn
         upright = self._stands_upright(pil, square.astype(np.float32), YUNET_STRICT_MARGIN if strict else YUNET_MARGIN)
         if strict:  # and YuNet's own box must agree (the dlib-like box of a sideways face can hide it)
             upright &= self._stands_upright(pil, raw.boxes, YUNET_STRICT_MARGIN)
