@@ -21,6 +21,8 @@ lfw           LFW View 2, folds 1-8, per pack (bench/lfw.py: 8-fold accuracy, TA
               checked on held-out identities), when ../shared/lfw is present
 lfw_attributes  per accessory attribute on the LFW thumbnails of the held-out people: positive rate and
               eye-checked precision (bench/lfw_attributes.py), when ../shared/lfw is present
+masked_crowds, turned_copies, small_faces
+              the harder sets of bench/hard_sets.py (with the attribute sections; turned copies use ../lfw)
 timing_ms     whole pipeline per image (decode excluded: detect + landmarks + descriptors), p50; descriptor
               per face, p50
 
@@ -216,6 +218,9 @@ def recognition_figures(
 def _extra_sections(faces_dir: Path, engine: Engine, out: dict[str, Any]) -> None:
     """The attribute and pose sections (bench/eval_attributes.py), when present."""
     sys.path.insert(0, str(Path(__file__).resolve().parent))
+    import hard_sets
+
+    out.update(hard_sets.evaluate_hard(faces_dir, faces_dir.parent / "lfw", engine))
     try:
         import eval_attributes
     except ImportError:

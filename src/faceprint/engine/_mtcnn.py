@@ -81,13 +81,39 @@ class ONet:
     def __call__(self, image: Image.Image, boxes: F32) -> tuple[F32, F32, F32]:
         """Face probability ``(N,)`` (0..1), regressed boxes ``(N, 4)`` and points ``(N, 5, 2)`` of the
         square ``boxes`` ``(N, 4)``, all in image pixels."""
-        if not len(boxes):
-            return np.zeros(0, np.float32), np.zeros((0, 4), np.float32), np.zeros((0, 5, 2), np.float32)
-        reg, pts, prob = self._session.run(None, {self._input: _crops(image, boxes, 48)})
+        prob, regressed, points, _ = self._run(image, boxes, turns=False)
+        return prob, regressed, points
+
+    def with_turns(self, image: Image.Image, boxes: F32) -> tuple[F32, F32, F32, F32]:
+        """As :meth:`__call__`, with the :meth:`turn_logits` of the same crops (one inference)."""
+        return self._run(image, boxes, turns=True)
+
+    def turn_logits(self, image: Image.Image, boxes: F32) -> F32:
+        """Face logits ``(N, 4)`` (log of face over non-face probability) of the square ``boxes``' crops
+        as they are and turned 90, 180 and 270 degrees clockwise: the O-net, trained on upright faces,
+        tells which way up a face stands."""
+        return self._run(image, boxes, turns=True)[3]
+
+    def _run(self, image: Image.Image, boxes: F32, turns: bool) -> tuple[F32, F32, F32, F32]:
+        n = len(boxes)
+        if not n:
+            return (np.zeros(0, np.float32), np.zeros((0, 4), np.float32), np.zeros((0, 5, 2), np.float32),
+                    np.zeros((0, 4), np.float32))
+        batch = _crops(image, boxes, 48)
+        if turns:
+            upright = batch.transpose(0, 2, 1, 3)  # back to (y, x)
+            turned = [np.rot90(upright, k=-k, axes=(1, 2)) for k in range(1, 4)]
+            batch = np.ascontiguousarray(np.concatenate([batch, *(t.transpose(0, 2, 1, 3) for t in turned)]))
+        reg, pts, prob = self._session.run(None, {self._input: batch})
+        tiny = np.float32(1e-30)
+        logits = np.log(np.maximum(prob[:, 1], tiny)) - np.log(np.maximum(prob[:, 0], tiny))
+        reg, pts, prob = reg[:n], pts[:n], prob[:n]
         w = (boxes[:, 2] - boxes[:, 0])[:, None]
         h = (boxes[:, 3] - boxes[:, 1])[:, None]
         points = np.stack([boxes[:, 0:1] + w * pts[:, 0:5], boxes[:, 1:2] + h * pts[:, 5:10]], axis=2)
-        return prob[:, 1].astype(np.float32), _regress(boxes, reg.astype(np.float32)), points.astype(np.float32)
+        turn_logits = logits.reshape(-1, n).T.astype(np.float32) if turns else np.zeros((n, 0), np.float32)
+        return (prob[:, 1].astype(np.float32), _regress(boxes, reg.astype(np.float32)), points.astype(np.float32),
+                turn_logits)
 
 
 class MTCNN:
