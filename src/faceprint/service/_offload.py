@@ -109,11 +109,6 @@ class Offload:
         except TimeoutError:
             raise fpe.RequestDeadline() from None
 
-    async def engine(self, fn: Callable[P, T], /, *args: P.args, **kwargs: P.kwargs) -> T:
-        """``fn(*args, **kwargs)`` in the inference pool, outside the fair queue (no app, no deadline)."""
-        call = functools.partial(fn, *args, **kwargs)
-        return await asyncio.get_running_loop().run_in_executor(self._pool, call)
-
     async def store(self, fn: Callable[P, T], /, *args: P.args, **kwargs: P.kwargs) -> T:
         """``fn(*args, **kwargs)`` in a worker thread (store calls block on disk or the network)."""
         return await anyio.to_thread.run_sync(functools.partial(fn, *args, **kwargs))
