@@ -340,8 +340,9 @@ class FaceDetector:
         pil = Image.fromarray(image)
         boxes = dlib_boxes(raw.boxes, keypoints6(raw.points), YUNET_CAL)
         square = np.stack([boxes[:, 0], boxes[:, 1], boxes[:, 0] + boxes[:, 2], boxes[:, 1] + boxes[:, 3]], 1)
-        onet, _, _ = self._onet(pil, square.astype(np.float32))
-        upright = self._stands_upright(pil, square.astype(np.float32), YUNET_STRICT_MARGIN if strict else YUNET_MARGIN)
+        # the O-net's check and its turn logits of the same crops, in one inference (as in _verify)
+        onet, _, _, logits = self._onet.with_turns(pil, square.astype(np.float32))
+        upright = _upright(logits, YUNET_STRICT_MARGIN if strict else YUNET_MARGIN)
         if strict:  # and YuNet's own box must agree (the dlib-like box of a sideways face can hide it)
             upright &= self._stands_upright(pil, raw.boxes, YUNET_STRICT_MARGIN)
             if candidates is not None and len(candidates):
