@@ -16,6 +16,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 from faceprint import errors as fpe
 from faceprint.api.errors import domain_error
 from faceprint.engine.types import Box, ImageInput
+from faceprint.service import MAX_PAIRS
 from faceprint.storage.base import MAX_TOP_K
 
 __all__ = [
@@ -283,9 +284,7 @@ class ListFeaturesQuery(_In):
     @field_validator("key")
     @classmethod
     def _key(cls, v: str | None) -> str | None:
-        if v is not None and not KEY_RE.fullmatch(v):
-            raise domain_error(fpe.BadKey.internal_code, "key must be 1 to 48 characters of A-Z, a-z, 0-9 and '-'")
-        return v
+        return v if v is None else _check_key(v)
 
 
 class BatchAddItem(_In):
@@ -437,7 +436,7 @@ class DuplicatesRequest(_JobRequest):
     same_photo_score: float | None = Field(
         None, description="Score from which two features are the same photo enrolled twice; omitted: 0.995."
     )
-    limit: int = Field(1000, description="Most pairs answered (1..10000), best first.")
+    limit: int = Field(1000, description=f"Most pairs answered (1..{MAX_PAIRS}), best first.")
 
     @field_validator("same_photo_score", mode="before")
     @classmethod
@@ -448,8 +447,8 @@ class DuplicatesRequest(_JobRequest):
     @classmethod
     def _limit(cls, v: Any) -> int:
         n = _strict_int(v, fpe.InvalidRequest.internal_code, "limit")
-        if not 1 <= n <= 10_000:
-            raise domain_error(fpe.InvalidRequest.internal_code, "limit must be between 1 and 10000")
+        if not 1 <= n <= MAX_PAIRS:
+            raise domain_error(fpe.InvalidRequest.internal_code, f"limit must be between 1 and {MAX_PAIRS}")
         return n
 
 

@@ -13,6 +13,7 @@ from faceprint.service._jobs import Job
 from faceprint.service._offload import Offload
 from faceprint.service._people import (
     DEFAULT_THRESHOLD,
+    MAX_PAIRS,
     SAME_PHOTO_SCORE,
     ClusterReport,
     DuplicatesReport,
@@ -25,6 +26,7 @@ from faceprint.service._people import (
 
 __all__ = [
     "DEFAULT_THRESHOLD",
+    "MAX_PAIRS",
     "SAME_PHOTO_SCORE",
     "AddedItem",
     "ClusterReport",

@@ -15,7 +15,8 @@ from typing import TYPE_CHECKING
 
 from faceprint import errors as fpe
 from faceprint import identity
-from faceprint.engine.recognizers.packs import CALIBRATION_SCORES, PackSpec, ScoreMap
+from faceprint.engine.recognizers.packs import PackSpec, ScoreMap
+from faceprint.engine.similarity import DEFAULT_THRESHOLD
 from faceprint.engine.types import Face, ImageInput
 from faceprint.service._jobs import Job, JobRegistry
 from faceprint.storage.base import Database, Feature, FeatureMatrix, Store
@@ -26,6 +27,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "DEFAULT_THRESHOLD",
+    "MAX_PAIRS",
     "SAME_PHOTO_SCORE",
     "ClusterReport",
     "DuplicatesReport",
@@ -37,8 +39,6 @@ __all__ = [
     "Verification",
 ]
 
-#: The documented same-person score: false-accept rate 1e-3 for every calibrated pack.
-DEFAULT_THRESHOLD = CALIBRATION_SCORES[1e-3]
 #: From this score on, two features are taken for the same photo enrolled twice.
 SAME_PHOTO_SCORE = 0.995
 #: The most duplicate pairs one answer lists.
