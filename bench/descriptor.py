@@ -155,7 +155,8 @@ def _sface(model_dir: Path, images: list[np.ndarray], reps_1: int, reps_8: int) 
     """SFace: the model zoo's graph vs the rewritten one, on the same 112x112 chips (O-net points)."""
     from faceprint.engine import Engine
 
-    spec = load_packs(model_dir)["sface-2021dec"]
+    packs = load_packs(model_dir)
+    spec = packs["sface-2021dec"]
     shipped = model_dir / "face_recognition_sface_2021dec.onnx"
     engine = Engine(model_dir, threads=1)
     rec = engine.recognizer(spec.name)
@@ -168,7 +169,7 @@ def _sface(model_dir: Path, images: list[np.ndarray], reps_1: int, reps_8: int) 
     print(f"SFace descriptor, ms per face (median), {len(faces)} faces; chips from the detector's O-net points")
     print(f"{'threads':>7} | {'shipped b1':>10} {'shipped b8':>10} | {'fast b1':>7} {'fast b8':>7} | max |diff| "
           f"| {'int8 b1':>7} {'int8 b8':>7} | cos to fast: mean, min")
-    int8 = load_packs(model_dir)["sface-2021dec-int8"]
+    int8 = packs["sface-2021dec-int8"]
     for threads in (1, 2):
         pinned = _pin(threads)
         old = ArcFaceRecognizer(spec, shipped, threads)  # batch fixed at 1: b8 is 8 runs

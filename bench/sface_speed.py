@@ -13,7 +13,7 @@ Inputs are LFW thumbnails (150x150, face roughly centred) read in place from ``-
 square around (75, 80), resized to 112x112, BGR, float 0..255 (the graph normalises by itself).
 
 ``--int8`` also quantises the optimised graph with onnxruntime (static QDQ and QOperator with min-max
-calibration, QOperator with percentile calibration (``sface_graph.quantise``), all per-channel,
+calibration, QOperator with percentile calibration (``quantise`` below), all per-channel,
 calibrated on 200 crops of images that no pair of folds 5-8 uses; and dynamic, timed only), times each, and checks
 LFW verification on the pairs of folds 5-8 only: best-threshold accuracy over all those pairs, for fp32
 and int8, and the mean cosine between the fp32 and int8 descriptors of the same crop.
